@@ -18,10 +18,12 @@ import java.util.Objects;
  * {@link GradualSchedule} to about a reference magnitude q when pruning stops.
  *
  * <p>q is chosen in one of three ways: the given {@code q} for every tensor; by default the 90th percentile of |w|
- * of the dense model (N17 §4, computed once at build time); or, Lacuna's extension, from a target sparsity, so that
- * the threshold of the last refresh prunes exactly that fraction of the dense weights. In every mode the policy
- * predicts the final sparsity the schedule gives on the dense weights ({@link #predictedSparsity()}): exact if the
- * weights did not move during training, an estimate otherwise.
+ * of the dense model (N17 §4, computed once at build time); or, Lacuna's extension, from a target sparsity. In
+ * target mode q is re-chosen at every refresh from the weights as they are then, so that the last refresh prunes
+ * exactly the target fraction however fine-tuning moved the weights; {@link #q()} and {@link #threshold} give the
+ * values computed from the dense weights. In every mode the policy predicts the final sparsity the schedule gives
+ * on the dense weights ({@link #predictedSparsity()}): exact if the weights did not move during training, an
+ * estimate otherwise (the reports measure the difference).
  *
  * <p>Masks are sticky by default, as in Distiller and puhsu/pruning (algorithms.md §1(d)2): a pruned weight never
  * returns and sparsity only grows. With {@code sticky(false)} each refresh starts from the weights as the optimizer
@@ -42,11 +44,19 @@ public final class GradualPruningPolicy implements PruningPolicy {
     private final Map<String, Double> predictedPerTensor;
     private final double predicted;
     private final Map<String, Object> hyperparameters;
+    /** Target mode only: the target sparsity and the tensors that share one q (one group per tensor by default). */
+    private final Double targetSparsity;
+    private final Map<String, List<String>> groups;
+    private final GradualSchedule unitSchedule;
 
     private GradualPruningPolicy(Architecture architecture, ScheduleSteps steps, boolean sticky,
                                  Map<String, GradualSchedule> schedules, Map<String, Double> q,
                                  Map<String, Double> predictedPerTensor, double predicted,
-                                 Map<String, Object> hyperparameters) {
+                                 Map<String, Object> hyperparameters, Double targetSparsity,
+                                 Map<String, List<String>> groups, GradualSchedule unitSchedule) {
+        this.targetSparsity = targetSparsity;
+        this.groups = groups;
+        this.unitSchedule = unitSchedule;
         this.architecture = architecture;
         this.steps = steps;
         this.sticky = sticky;
@@ -87,22 +97,67 @@ public final class GradualPruningPolicy implements PruningPolicy {
             throw new IllegalArgumentException("the policy was built for " + architecture + ", not for "
                     + model.architecture());
         }
-        for (Map.Entry<String, GradualSchedule> entry : schedules.entrySet()) {
+        Map<String, Double> epsilon = targetSparsity == null ? fixedThresholds(step) : calibratedThresholds(step, model);
+        for (Map.Entry<String, Double> entry : epsilon.entrySet()) {
             String name = entry.getKey();
-            double epsilon = entry.getValue().threshold(step);
+            double e = entry.getValue();
             float[] w = model.tensor(name).data();
             boolean[] previous = sticky ? model.mask(name) : null;
             boolean[] keep = new boolean[w.length];
             for (int i = 0; i < w.length; i++) {
-                keep[i] = Math.abs(w[i]) > epsilon && (previous == null || previous[i]);
+                keep[i] = Math.abs(w[i]) > e && (previous == null || previous[i]);
             }
             model.setMask(name, keep);
         }
     }
 
+    private Map<String, Double> fixedThresholds(long step) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        schedules.forEach((name, schedule) -> out.put(name, schedule.threshold(step)));
+        return out;
+    }
+
+    /**
+     * Target mode: q is re-chosen at every refresh from the weights as they are now, so that the schedule's final
+     * threshold would prune exactly the target fraction of them. The threshold keeps N17's shape (ε(t) ∝ the unit
+     * schedule), but fine-tuning can no longer move the outcome away from the target: at the last refresh ε is that
+     * magnitude itself. Weights already masked count as zero, since sticky masks keep them pruned.
+     */
+    private Map<String, Double> calibratedThresholds(long step, Model model) {
+        double shape = unitSchedule.threshold(step) / unitSchedule.finalThreshold();
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (List<String> members : groups.values()) {
+            List<float[]> current = new ArrayList<>();
+            for (String name : members) {
+                current.add(effectiveWeights(model, name));
+            }
+            double finalThreshold = Magnitudes.of(current).thresholdPruning(targetSparsity);
+            double e = step >= unitSchedule.lastRefresh() ? finalThreshold : finalThreshold * shape;
+            for (String name : members) {
+                out.put(name, e);
+            }
+        }
+        return out;
+    }
+
+    private float[] effectiveWeights(Model model, String name) {
+        float[] w = model.tensor(name).data();
+        boolean[] keep = model.mask(name);
+        if (!sticky || keep == null) {
+            return w;
+        }
+        float[] masked = w.clone();
+        for (int i = 0; i < masked.length; i++) {
+            if (!keep[i]) {
+                masked[i] = 0f;
+            }
+        }
+        return masked;
+    }
+
     /**
      * The resolved settings, in this order: {@code start, ramp, end, freq, ramp_ratio, q_mode, percentile, sticky,
-     * include_embedding, target_sparsity}, then {@code q} and {@code theta} as maps from tensor name to value in
+     * include_embedding, target_sparsity, q_recalibrated}, then {@code q} and {@code theta} as maps from tensor name to value in
      * architecture order. {@code percentile} is null unless it chose q; {@code target_sparsity} is null unless given.
      */
     @Override
@@ -302,10 +357,15 @@ public final class GradualPruningPolicy implements PruningPolicy {
             hp.put("sticky", sticky);
             hp.put("include_embedding", includeEmbedding);
             hp.put("target_sparsity", targetSparsity);
+            // In target mode q is re-chosen at every refresh; the values below are those of the dense weights.
+            hp.put("q_recalibrated", targetSparsity != null);
             hp.put("q", Collections.unmodifiableMap(qs));
             hp.put("theta", Collections.unmodifiableMap(thetas));
+            Map<String, List<String>> groupMembers = new LinkedHashMap<>();
+            groups.forEach((g, specs) -> groupMembers.put(g, specs.stream().map(TensorSpec::name).toList()));
             return new GradualPruningPolicy(dense.architecture(), resolved, sticky, schedules, qs, predictedPerTensor,
-                    total == 0 ? 0 : (double) pruned / total, hp);
+                    total == 0 ? 0 : (double) pruned / total, hp, targetSparsity, groupMembers,
+                    GradualSchedule.fromQ(1, resolved, rampRatio));
         }
 
         private void validate() {

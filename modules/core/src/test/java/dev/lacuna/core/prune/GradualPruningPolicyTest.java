@@ -146,6 +146,30 @@ class GradualPruningPolicyTest {
     }
 
     @Test
+    void targetSparsityIsHitEvenWhenTrainingMovesTheWeights() {
+        Model model = tinyModel();
+        GradualPruningPolicy policy = builder(model).targetSparsity(0.8).build();
+        for (long t = 0; t < STEPS; t++) {
+            if (t == 300) {
+                // Fine-tuning shrinks the surviving weights: a threshold fixed from the dense weights would now
+                // prune far more than the target; the per-refresh calibration must not.
+                for (String name : PRUNED) {
+                    float[] w = model.tensor(name).data();
+                    for (int i = 0; i < w.length; i++) {
+                        w[i] *= 0.25f;
+                    }
+                }
+            }
+            if (policy.refreshesAt(t)) {
+                policy.refresh(t, model);
+            }
+        }
+        for (String name : PRUNED) {
+            assertEquals(Math.round(0.8 * model.tensor(name).size()), prunedCount(model, name), name);
+        }
+    }
+
+    @Test
     void targetSparsityPerLayerTypeIsHitOverThePooledTensors() {
         Model model = tinyModel();
         GradualPruningPolicy policy = builder(model).targetSparsity(0.75).qMode(QMode.PER_LAYER_TYPE).build();
@@ -225,7 +249,7 @@ class GradualPruningPolicyTest {
         GradualPruningPolicy policy = builder(model).freq(20L).rampRatio(2).build();
         Map<String, Object> hp = policy.hyperparameters();
         assertEquals(List.of("start", "ramp", "end", "freq", "ramp_ratio", "q_mode", "percentile", "sticky",
-                "include_embedding", "target_sparsity", "q", "theta"), new ArrayList<>(hp.keySet()));
+                "include_embedding", "target_sparsity", "q_recalibrated", "q", "theta"), new ArrayList<>(hp.keySet()));
         assertEquals(100L, hp.get("start"));
         assertEquals(250L, hp.get("ramp"));
         assertEquals(500L, hp.get("end"));

@@ -1,0 +1,46 @@
+package dev.lacuna.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lacuna.core.LacunaException;
+import dev.lacuna.io.AtomicFiles;
+import java.nio.file.Path;
+
+/** The one JSON mapper of the CLI: reports, {@code --json} output and JSON-valued provenance metadata. */
+final class Json {
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            // AtomicFiles syncs the stream after the body returns, so Jackson must not close it.
+            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+
+    private Json() {
+    }
+
+    /** Pretty-printed JSON. */
+    static String pretty(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new LacunaException("cannot render JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Compact JSON on one line, for metadata values. */
+    static String compact(Object value) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new LacunaException("cannot render JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Writes {@code value} to {@code target} atomically, ending with a newline. */
+    static void write(Path target, Object value) {
+        AtomicFiles.write(target, out -> {
+            MAPPER.writeValue(out, value);
+            out.write('\n');
+        });
+    }
+}

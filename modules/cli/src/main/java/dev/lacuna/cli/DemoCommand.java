@@ -57,6 +57,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        TrainingOptions.useBlasThreads(TrainingOptions.DEFAULT_THREADS);
         PrintWriter err = spec.commandLine().getErr();
         Path home = Path.of(System.getProperty(HOME_PROPERTY, "."));
         Path cacheDir = cache != null ? cache : home.resolve(".cache");

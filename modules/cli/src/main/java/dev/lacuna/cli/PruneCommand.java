@@ -111,6 +111,7 @@ final class PruneCommand implements Callable<Integer> {
                 .sticky(!regrow).includeEmbedding(pruneEmbedding)
                 .build();
         TrainingJob job = gradualJob(dense, data, corpus, config, policy, pruneEmbedding);
+        training.applyThreads();
         TrainingJob.Outcome outcome = job.run(ProgressListener.create("prune", spec.commandLine().getErr()));
         results.publish(outcome, out, spec.commandLine().getOut());
         return 0;

@@ -85,6 +85,7 @@ final class TrainCommand implements Callable<Integer> {
                 bidirectional, act, linearBeforeReset);
         Model model = Model.initialize(arch, corpus.vocabulary(), seed);
         TrainingJob job = new TrainingJob(model, data, corpus, config, null, null, false, null);
+        training.applyThreads();
         TrainingJob.Outcome outcome = job.run(ProgressListener.create("train", spec.commandLine().getErr()));
         results.publish(outcome, out, spec.commandLine().getOut());
         return 0;

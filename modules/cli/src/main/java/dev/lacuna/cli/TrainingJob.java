@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One training run, dense or with a pruning policy, and what it leaves behind: the trained model stamped with
@@ -23,9 +22,6 @@ import org.nd4j.linalg.factory.Nd4j;
 final class TrainingJob {
     /** Method name of a run without pruning. */
     static final String DENSE = "dense";
-
-    // Large GEMMs gain from a second BLAS thread on this kind of machine (platform-notes.md); op threads stay 1.
-    private static final int BLAS_THREADS = 2;
 
     private final Model model;
     private final Path data;
@@ -56,7 +52,6 @@ final class TrainingJob {
 
     /** Trains, stamps provenance on the trained model and returns the outcome. */
     Outcome run(ProgressListener progress) {
-        Nd4j.factory().blas().setMaxThreads(BLAS_THREADS);
         String dataSha256 = Hashing.sha256(data);
         TrainResult result;
         try {

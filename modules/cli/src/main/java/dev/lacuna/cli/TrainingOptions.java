@@ -4,6 +4,7 @@ import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.train.OptimizerKind;
 import dev.lacuna.train.TrainConfig;
 import picocli.CommandLine.Option;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Training options shared by {@code train} and {@code prune} (a picocli mixin). An option left out keeps the
@@ -40,6 +41,29 @@ final class TrainingOptions {
     @Option(names = "--eval-every", paramLabel = "STEPS", description = "Measure held-out bpc every STEPS steps"
             + " (default 0: only at the end).")
     Long evalEvery;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads for the BLAS matrix products (default 2)."
+            + " Element-wise ops follow OMP_NUM_THREADS, which the launcher sets to 1.")
+    Integer threads;
+
+    static final int DEFAULT_THREADS = 2;
+
+    /**
+     * Sets ND4J's BLAS pool. Only the GEMMs are worth a second thread here; libgomp's element-wise ops spin-wait and
+     * collapse on a shared machine, so they stay on OMP_NUM_THREADS (platform-notes.md).
+     */
+    int applyThreads() {
+        int n = threads != null ? threads : DEFAULT_THREADS;
+        if (n < 1) {
+            throw new InvalidOptionException("--threads", "must be positive, found " + n);
+        }
+        useBlasThreads(n);
+        return n;
+    }
+
+    static void useBlasThreads(int n) {
+        Nd4j.factory().blas().setMaxThreads(n);
+    }
 
     /** The resolved configuration; {@link TrainConfig} validates it and names the offending option. */
     TrainConfig toConfig(long steps, long seed, double defaultLr) {

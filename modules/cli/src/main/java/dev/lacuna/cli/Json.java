@@ -2,10 +2,14 @@ package dev.lacuna.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.LacunaException;
 import dev.lacuna.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The one JSON mapper of the CLI: reports, {@code --json} output and JSON-valued provenance metadata. */
@@ -33,6 +37,23 @@ final class Json {
             return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new LacunaException("cannot render JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * A numeric field of a JSON report, or null when the file or the field is absent.
+     *
+     * @throws BadFileException when the file exists but is not JSON
+     */
+    static Double readNumber(Path file, String field) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            JsonNode value = MAPPER.readTree(file.toFile()).get(field);
+            return value != null && value.isNumber() ? value.asDouble() : null;
+        } catch (IOException e) {
+            throw new BadFileException(file, "is not a JSON report: " + e.getMessage(), e);
         }
     }
 

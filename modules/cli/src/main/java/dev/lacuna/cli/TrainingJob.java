@@ -115,7 +115,6 @@ final class TrainingJob {
             meta.put("lacuna.seed", Long.toString(config.seed()));
             meta.put("lacuna.data_sha256", dataSha256);
             meta.put("lacuna.train_steps", Long.toString(result.steps()));
-            meta.put("lacuna.train_seconds", Double.toString(result.trainSeconds()));
         }
 
         /** The report: every field of the brief's {@code --report-json}, in a stable order. */

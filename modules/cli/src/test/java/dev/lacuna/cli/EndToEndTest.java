@@ -141,6 +141,21 @@ class EndToEndTest {
     }
 
     @Test
+    @Order(3)
+    void sameSeedWritesTheSameBytes() throws Exception {
+        Path again = dir.resolve("pruned-again.safetensors");
+        CliRun run = CliRun.of(args(new String[] {"prune", "--model", dense.toString(), "--data", text.toString(),
+            "--target-sparsity", "0.5", "--steps", "30", "--seed", "4", "--out", again.toString()}, TINY));
+        assertEquals(0, run.exitCode(), run::toString);
+        Path first = dir.resolve("pruned-first.safetensors");
+        CliRun once = CliRun.of(args(new String[] {"prune", "--model", dense.toString(), "--data", text.toString(),
+            "--target-sparsity", "0.5", "--steps", "30", "--seed", "4", "--out", first.toString()}, TINY));
+        assertEquals(0, once.exitCode(), once::toString);
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(first), Files.readAllBytes(again)),
+                "a checkpoint must depend only on its inputs and seed, not on timing");
+    }
+
+    @Test
     @Order(4)
     void evalAgreesWithTheReportOnTheHeldOutSplit() throws Exception {
         CliRun run = CliRun.of("eval", "--model", pruned.toString(), "--data", text.toString(), "--json");

@@ -15,19 +15,24 @@ cells=${CELLS:-lstm gru rnn}
 target=${TARGET:-0.9}
 corpus=$("$root/tools/fetch-corpus.sh")
 mkdir -p "$out"
-"$root/lacuna" --version >/dev/null   # builds the jar once, before the parallel runs
+# A private copy of the jar: the launcher rebuilds its jar when sources change, which must not touch long runs.
+"$root/lacuna" --version >/dev/null
+cp "$root/modules/cli/target/lacuna.jar" "$out/lacuna.jar"
+lacuna() {
+    OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -Dlacuna.home="$root" -jar "$out/lacuna.jar" "$@"
+}
 
 run_cell() {
     local cell=$1 dense=$out/$1-dense.safetensors
     if [[ ! -f $dense ]]; then
-        "$root/lacuna" train --data "$corpus" --cell "$cell" --layers 2 --hidden 256 --embed 64 \
+        lacuna train --data "$corpus" --cell "$cell" --layers 2 --hidden 256 --embed 64 \
             --steps "$dense_steps" --seed 1 --threads 1 --out "$dense" --report-json "$out/$cell-dense.json" \
             > "$out/$cell-dense.log" 2>&1
     fi
-    "$root/lacuna" prune --model "$dense" --data "$corpus" --method gradual --target-sparsity "$target" \
+    lacuna prune --model "$dense" --data "$corpus" --method gradual --target-sparsity "$target" \
         --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-target.safetensors" \
         --report-json "$out/$cell-target.json" > "$out/$cell-target.log" 2>&1
-    "$root/lacuna" prune --model "$dense" --data "$corpus" --method gradual \
+    lacuna prune --model "$dense" --data "$corpus" --method gradual \
         --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-q90.safetensors" \
         --report-json "$out/$cell-q90.json" > "$out/$cell-q90.log" 2>&1
 }

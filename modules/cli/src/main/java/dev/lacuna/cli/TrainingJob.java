@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One training run, dense or with a pruning policy, and what it leaves behind: the trained model stamped with
@@ -141,7 +142,11 @@ final class TrainingJob {
             r.put("train_steps", result.steps());
             r.put("train_seconds", result.trainSeconds());
             r.put("steps_per_second", result.stepsPerSecond());
+            r.put("ms_per_step_median", result.medianStepMillis());
             r.put("pruning_seconds", result.pruningSeconds());
+            // Share of the training time spent refreshing and re-applying masks (issue target: at most 3%).
+            r.put("pruning_overhead", result.trainSeconds() > 0 ? result.pruningSeconds() / result.trainSeconds() : 0);
+            r.put("blas_threads", Nd4j.factory().blas().getMaxThreads());
             r.put("seed", config.seed());
             r.put("data", data.toString());
             r.put("data_sha256", dataSha256);
@@ -178,6 +183,7 @@ final class TrainingJob {
             point.put("step", p.step());
             point.put("train_bpc", p.trainBpc());
             point.put("sparsity", p.sparsity());
+            point.put("ms", p.millis());
             if (p.evaluated()) {
                 point.put("bpc_val", p.bpcVal());
             }

@@ -123,6 +123,7 @@ public final class Trainer {
 
         RnnState state = null;
         for (long step = 0; step < totalSteps; step++) {
+            long stepStart = System.nanoTime();
             CharBatches.Batch minibatch = batches.next();
             if (minibatch.startsEpoch()) {
                 // The streams jumped to other text: carrying the old state would condition on unrelated context.
@@ -152,7 +153,9 @@ public final class Trainer {
                 store.copyTo(model);
             }
             store.applyMask();
-            pruningNanos += System.nanoTime() - maskStart;
+            long stepEnd = System.nanoTime();
+            pruningNanos += stepEnd - maskStart;
+            double stepMillis = (stepEnd - stepStart) / 1e6;
 
             double trainBpc = nats / counted / LN2;
             listener.onStep(step, trainBpc, sparsity);
@@ -164,7 +167,7 @@ public final class Trainer {
                 listener.onEvaluation(step + 1, bpcVal);
                 segmentStart = System.nanoTime();
             }
-            history.add(new TrainResult.Point(step, trainBpc, sparsity, bpcVal));
+            history.add(new TrainResult.Point(step, trainBpc, sparsity, bpcVal, stepMillis));
         }
         trainNanos += System.nanoTime() - segmentStart;
 
@@ -172,7 +175,7 @@ public final class Trainer {
         listener.onEvaluation(totalSteps, bpcVal);
         if (!history.isEmpty()) {
             TrainResult.Point end = history.remove(history.size() - 1);
-            history.add(new TrainResult.Point(end.step(), end.trainBpc(), end.sparsity(), bpcVal));
+            history.add(new TrainResult.Point(end.step(), end.trainBpc(), end.sparsity(), bpcVal, end.millis()));
         }
         store.copyTo(model);
         model.applyMasks();

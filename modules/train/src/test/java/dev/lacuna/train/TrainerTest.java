@@ -63,6 +63,7 @@ class TrainerTest {
         assertEquals(result.bpcVal(), Evaluator.bpc(model, corpus.validation()), 1e-4,
                 "the returned model must be the trained one");
         assertTrue(result.trainSeconds() > 0 && result.stepsPerSecond() > 0);
+        assertTrue(result.medianStepMillis() > 0 && result.medianStepMillis() <= 1e3 * result.trainSeconds());
         assertEquals(0.0, result.history().get(149).sparsity());
     }
 

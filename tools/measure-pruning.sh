@@ -4,36 +4,41 @@
 # and the paper's default q = 90th percentile for the prediction error), and tabulates held-out bpc and predicted
 # vs achieved sparsity. Two cells run side by side (one per core, one BLAS thread each).
 #
-#   tools/measure-pruning.sh                # DENSE_STEPS=3000 PRUNE_STEPS=3000 CELLS="lstm gru rnn"
+#   tools/measure-pruning.sh     # DENSE_STEPS=3000 PRUNE_STEPS=2000 Q90_STEPS=PRUNE_STEPS CELLS="lstm gru rnn"
 #   OUT=DIR tools/measure-pruning.sh        # results (models, report JSONs, results.md) go to DIR
+# Runs whose report already exists in OUT are skipped, so an interrupted measurement resumes; OUT keeps its own
+# copy of the jar for the same reason (delete OUT to measure new code).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$root/.cache/measure-pruning}
 dense_steps=${DENSE_STEPS:-3000}
-prune_steps=${PRUNE_STEPS:-3000}
+prune_steps=${PRUNE_STEPS:-2000}
+q90_steps=${Q90_STEPS:-$prune_steps}
 cells=${CELLS:-lstm gru rnn}
 target=${TARGET:-0.9}
 corpus=$("$root/tools/fetch-corpus.sh")
 mkdir -p "$out"
 # A private copy of the jar: the launcher rebuilds its jar when sources change, which must not touch long runs.
-"$root/lacuna" --version >/dev/null
-cp "$root/modules/cli/target/lacuna.jar" "$out/lacuna.jar"
+if [[ ! -f $out/lacuna.jar ]]; then
+    "$root/lacuna" --version >/dev/null
+    cp "$root/modules/cli/target/lacuna.jar" "$out/lacuna.jar"
+fi
 lacuna() {
     OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -Dlacuna.home="$root" -jar "$out/lacuna.jar" "$@"
 }
 
 run_cell() {
     local cell=$1 dense=$out/$1-dense.safetensors
-    if [[ ! -f $dense ]]; then
+    if [[ ! -f $out/$cell-dense.json ]]; then
         lacuna train --data "$corpus" --cell "$cell" --layers 2 --hidden 256 --embed 64 \
             --steps "$dense_steps" --seed 1 --threads 1 --out "$dense" --report-json "$out/$cell-dense.json" \
             > "$out/$cell-dense.log" 2>&1
     fi
-    lacuna prune --model "$dense" --data "$corpus" --method gradual --target-sparsity "$target" \
-        --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-target.safetensors" \
+    [[ -f $out/$cell-target.json ]] || lacuna prune --model "$dense" --data "$corpus" --method gradual \
+        --target-sparsity "$target" --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-target.safetensors" \
         --report-json "$out/$cell-target.json" > "$out/$cell-target.log" 2>&1
-    lacuna prune --model "$dense" --data "$corpus" --method gradual \
-        --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-q90.safetensors" \
+    [[ -f $out/$cell-q90.json ]] || lacuna prune --model "$dense" --data "$corpus" --method gradual \
+        --steps "$q90_steps" --seed 1 --threads 1 --out "$out/$cell-q90.safetensors" \
         --report-json "$out/$cell-q90.json" > "$out/$cell-q90.log" 2>&1
 }
 
@@ -48,8 +53,8 @@ wait
 /usr/bin/env python3 - "$out" $cells <<'PY' | tee "$out/results.md"
 import json, sys, os
 out, cells = sys.argv[1], sys.argv[2:]
-print("| cell | run | dense bpc | pruned bpc | ratio | sparsity predicted | achieved | error (points) | steps/s |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| cell | run | dense bpc | pruned bpc | ratio | sparsity predicted | achieved | error (points) | ms/step | pruning overhead |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for cell in cells:
     for run in ("target", "q90"):
         path = os.path.join(out, f"{cell}-{run}.json")
@@ -58,5 +63,6 @@ for cell in cells:
         r = json.load(open(path))
         pred, ach = r["sparsity_predicted"], r["sparsity"]
         print(f"| {cell} | {run} | {r['bpc_val_input']:.4f} | {r['bpc_val']:.4f} | {r['bpc_val']/r['bpc_val_input']:.4f} "
-              f"| {pred:.4f} | {ach:.4f} | {100*(ach-pred):+.2f} | {r['steps_per_second']:.2f} |")
+              f"| {pred:.4f} | {ach:.4f} | {100*(ach-pred):+.2f} | {r['ms_per_step_median']:.0f} "
+              f"| {100 * r['pruning_seconds'] / r['train_seconds']:.2f}% |")
 PY

@@ -19,7 +19,7 @@ mkdir -p "$out"
 cp "$root/modules/cli/target/lacuna.jar" "$out/lacuna.jar"
 
 lacuna_ms() {   # cell threads -> median ms per step of one run
-    OMP_NUM_THREADS=$2 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -jar "$out/lacuna.jar" train --data "$corpus" \
+    OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -jar "$out/lacuna.jar" train --data "$corpus" \
         --cell "$1" --layers 2 --hidden 256 --embed 64 --steps "$steps" --seed 1 --threads "$2" \
         --out "$out/model.safetensors" --json 2>/dev/null \
         | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ms_per_step_median"])'

@@ -28,8 +28,12 @@ import java.util.Arrays;
  * character are measured on. A leading byte-order mark is not text and is skipped.
  */
 public final class CharCorpus {
-    /** Files above this size are refused: the whole text is held in memory as code points (4 bytes each). */
-    public static final long MAX_BYTES = 1L << 30;
+    /**
+     * Files above this size are refused: the text is held in memory several times over as 4-byte code points and
+     * ids (about 1.7 GB at this limit, within the launcher's 4 GB heap), and a character model on a CPU would not
+     * get through more text in any useful time anyway.
+     */
+    public static final long MAX_BYTES = 1L << 27;
 
     /**
      * Smallest usable text: the validation tenth must hold at least two code points, one to read and one to
@@ -115,7 +119,7 @@ public final class CharCorpus {
             }
             if (size > MAX_BYTES) {
                 throw new BadFileException(file, "is " + size + " bytes; text corpora above " + MAX_BYTES
-                        + " bytes (1 GiB) are not supported");
+                        + " bytes (128 MiB) are not supported");
             }
             byte[] bytes = Files.readAllBytes(file);
             if (bytes.length > MAX_BYTES) { // grew after the size check

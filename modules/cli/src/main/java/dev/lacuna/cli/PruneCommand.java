@@ -41,7 +41,7 @@ final class PruneCommand implements Callable<Integer> {
     String method;
 
     @Option(names = "--target-sparsity", paramLabel = "S", description = "Fraction of prunable weights to remove,"
-            + " in (0,1); chooses q so that the final threshold prunes it.")
+            + " in (0,1); q is re-chosen at every mask refresh so that the last one prunes exactly this fraction.")
     Double targetSparsity;
 
     @Option(names = "--steps", required = true, paramLabel = "S", description = "Fine-tuning steps.")

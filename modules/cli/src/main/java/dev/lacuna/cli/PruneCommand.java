@@ -98,7 +98,7 @@ final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         checkMethod(method);
-        QMode mode = parseQMode(qMode);
+        QMode mode = QMode.parse(qMode);
         ResultOptions.checkTarget("--out", out);
         results.checkTargets();
         TrainConfig config = training.toConfig(steps, seed, DEFAULT_LR);
@@ -138,14 +138,5 @@ final class PruneCommand implements Callable<Integer> {
             throw new InvalidOptionException("--method", "unknown method '" + name + "' (available: "
                     + String.join(", ", METHODS) + ")");
         }
-    }
-
-    static QMode parseQMode(String text) {
-        return switch (text.toLowerCase(Locale.ROOT)) {
-            case "per-tensor" -> QMode.PER_TENSOR;
-            case "layer-type", "per-layer-type" -> QMode.PER_LAYER_TYPE;
-            default -> throw new InvalidOptionException("--q-mode", "unknown mode '" + text
-                    + "' (expected per-tensor or layer-type)");
-        };
     }
 }

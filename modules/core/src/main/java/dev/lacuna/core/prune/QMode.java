@@ -22,13 +22,15 @@ public enum QMode {
     }
 
     /**
-     * Parses the command-line spelling ({@code per-tensor} or {@code per-layer-type}, case-insensitive).
+     * Parses the command-line spelling ({@code per-tensor} or {@code per-layer-type}, case-insensitive; the short
+     * {@code layer-type} the README uses is accepted too).
      *
      * @throws InvalidOptionException naming {@code --q-mode} for any other text
      */
     public static QMode parse(String text) {
+        String spelling = text.strip();
         for (QMode mode : values()) {
-            if (mode.id().equalsIgnoreCase(text.strip())) {
+            if (mode.id().equalsIgnoreCase(spelling) || mode.id().equalsIgnoreCase("per-" + spelling)) {
                 return mode;
             }
         }

@@ -180,7 +180,8 @@ public final class ModelCheckpoint {
         return keep;
     }
 
-    static String architectureJson(Architecture a) {
+    /** The {@code lacuna.architecture} JSON every Lacuna format stores: one spelling of the fields everywhere. */
+    public static String architectureJson(Architecture a) {
         ObjectNode node = JSON.createObjectNode();
         node.put("cell", a.cell().id());
         node.put("vocab_size", a.vocabSize());
@@ -193,7 +194,8 @@ public final class ModelCheckpoint {
         return toJson(node);
     }
 
-    private static String vocabularyJson(Vocabulary v) {
+    /** The {@code lacuna.vocabulary} JSON: the code points in ascending order (class i = the i-th). */
+    public static String vocabularyJson(Vocabulary v) {
         ArrayNode node = JSON.createArrayNode();
         for (int cp : v.codePoints()) {
             node.add(cp);

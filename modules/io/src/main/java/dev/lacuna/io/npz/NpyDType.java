@@ -1,0 +1,123 @@
+package dev.lacuna.io.npz;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A numpy scalar type read from an NPY {@code descr} string such as {@code '<f4'}: byte order, kind and item size.
+ * Only plain numeric kinds are known: floats ({@code f2 f4 f8}), signed and unsigned integers and booleans.
+ */
+record NpyDType(ByteOrder order, char kind, int itemSize) {
+    /** Longest unicode string type read ({@code <U...}): Lacuna only stores metadata text in one. */
+    static final int MAX_STRING_CHARS = 1 << 24;
+
+    /** Parses a descr, or returns null when it is not a plain numeric type Lacuna knows. */
+    static NpyDType parse(String descr) {
+        if (descr.length() < 3) {
+            return null;
+        }
+        ByteOrder order = switch (descr.charAt(0)) {
+            case '<' -> ByteOrder.LITTLE_ENDIAN;
+            case '>' -> ByteOrder.BIG_ENDIAN;
+            // '|' marks one-byte types, for which order does not apply
+            case '|' -> ByteOrder.LITTLE_ENDIAN;
+            default -> null;
+        };
+        if (order == null) {
+            return null;
+        }
+        char kind = descr.charAt(1);
+        int size;
+        try {
+            size = Integer.parseInt(descr.substring(2));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (kind == 'U') {
+            // unicode strings: the number counts UCS-4 characters, 4 bytes each
+            return size >= 0 && size <= MAX_STRING_CHARS && descr.charAt(0) != '|'
+                    ? new NpyDType(order, kind, size * 4) : null;
+        }
+        boolean known = switch (kind) {
+            case 'f' -> size == 2 || size == 4 || size == 8;
+            case 'i', 'u' -> size == 1 || size == 2 || size == 4 || size == 8;
+            case 'b' -> size == 1;
+            default -> false;
+        };
+        // '|' (no byte order) only makes sense for one-byte types
+        if (!known || (descr.charAt(0) == '|' && size != 1)) {
+            return null;
+        }
+        return new NpyDType(order, kind, size);
+    }
+
+    boolean isFloating() {
+        return kind == 'f';
+    }
+
+    /** The descr as numpy writes it. */
+    String descr() {
+        char orderChar = itemSize == 1 ? '|' : order == ByteOrder.BIG_ENDIAN ? '>' : '<';
+        return orderChar + String.valueOf(kind) + (kind == 'U' ? itemSize / 4 : itemSize);
+    }
+
+    boolean isString() {
+        return kind == 'U';
+    }
+
+    /** Converts {@code count} elements to float32 (booleans to 0 and 1; wide integers may round). */
+    float[] toFloats(byte[] data, int count) {
+        if (isString()) {
+            throw new IllegalStateException("a string array has no numeric values");
+        }
+        ByteBuffer in = ByteBuffer.wrap(data).order(order);
+        float[] out = new float[count];
+        for (int i = 0; i < count; i++) {
+            int at = i * itemSize;
+            out[i] = switch (kind) {
+                case 'f' -> switch (itemSize) {
+                    case 2 -> halfToFloat(in.getShort(at));
+                    case 4 -> in.getFloat(at);
+                    default -> (float) in.getDouble(at);
+                };
+                case 'b' -> in.get(at) != 0 ? 1f : 0f;
+                case 'u' -> switch (itemSize) {
+                    case 1 -> in.get(at) & 0xFF;
+                    case 2 -> in.getShort(at) & 0xFFFF;
+                    case 4 -> in.getInt(at) & 0xFFFF_FFFFL;
+                    default -> unsignedLongToFloat(in.getLong(at));
+                };
+                default -> switch (itemSize) {
+                    case 1 -> in.get(at);
+                    case 2 -> in.getShort(at);
+                    case 4 -> in.getInt(at);
+                    default -> in.getLong(at);
+                };
+            };
+        }
+        return out;
+    }
+
+    private static float unsignedLongToFloat(long v) {
+        return v >= 0 ? v : (float) ((v >>> 1) * 2.0);
+    }
+
+    /**
+     * IEEE 754 binary16 to binary32, exact for every input (subnormals, infinities, NaN payloads); Java 17 has no
+     * {@code Float.float16ToFloat}.
+     */
+    static float halfToFloat(short half) {
+        int bits = half & 0xFFFF;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1F;
+        int mantissa = bits & 0x3FF;
+        if (exponent == 0x1F) {
+            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
+        }
+        if (exponent == 0) {
+            float magnitude = mantissa * 0x1p-24f; // subnormal or zero: mantissa · 2^-24, exact in float32
+            return sign == 0 ? magnitude : -magnitude;
+        }
+        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+    }
+}

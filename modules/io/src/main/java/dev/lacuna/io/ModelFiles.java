@@ -2,6 +2,7 @@ package dev.lacuna.io;
 
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
+import dev.lacuna.io.format.LacunaModelFormat;
 import dev.lacuna.io.npz.NpzModelFormat;
 import dev.lacuna.io.statedict.SafetensorsModelFormat;
 import java.nio.file.Path;
@@ -13,8 +14,8 @@ import java.util.ServiceLoader;
 /**
  * Reads and writes models in whichever format a file's extension names: io's own {@code .safetensors} (a Lacuna
  * checkpoint, or a plain PyTorch {@code state_dict} imported with {@link dev.lacuna.io.statedict.StateDictImporter}'s
- * defaults) and {@code .npz}, plus every {@link ModelFormat} that other modules register through
- * {@link ServiceLoader} (ONNX, the {@code .lacuna} format).
+ * defaults), {@code .npz} and {@code .lacuna}, plus every {@link ModelFormat} that other modules register through
+ * {@link ServiceLoader} (ONNX).
  */
 public final class ModelFiles {
     private ModelFiles() {
@@ -70,6 +71,7 @@ public final class ModelFiles {
         List<ModelFormat> formats = new ArrayList<>();
         formats.add(new SafetensorsModelFormat());
         formats.add(new NpzModelFormat());
+        formats.add(new LacunaModelFormat());
         for (ModelFormat plugged : ServiceLoader.load(ModelFormat.class, ModelFiles.class.getClassLoader())) {
             formats.add(plugged);
         }

@@ -13,6 +13,7 @@ import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.Tensor;
 import dev.lacuna.core.Vocabulary;
+import dev.lacuna.io.format.LacunaModelFormat;
 import dev.lacuna.io.npz.NpzFile;
 import dev.lacuna.io.npz.NpzModelFormat;
 import dev.lacuna.io.statedict.SafetensorsModelFormat;
@@ -45,8 +46,9 @@ class ModelFilesTest {
     void choosesTheFormatByExtensionCaseInsensitively() {
         assertTrue(ModelFiles.formatFor(Path.of("m.safetensors")) instanceof SafetensorsModelFormat);
         assertTrue(ModelFiles.formatFor(Path.of("dir.x/M.NPZ")) instanceof NpzModelFormat);
+        assertTrue(ModelFiles.formatFor(Path.of("m.lacuna")) instanceof LacunaModelFormat);
         List<String> ids = ModelFiles.formats().stream().map(ModelFormat::id).toList();
-        assertTrue(ids.containsAll(List.of("safetensors", "npz")), ids.toString());
+        assertTrue(ids.containsAll(List.of("safetensors", "npz", "lacuna")), ids.toString());
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.lacuna.cli;
 
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
-import dev.lacuna.io.ModelCheckpoint;
+import dev.lacuna.io.ModelFiles;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
 import java.io.PrintWriter;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", sortOptions = false, usageHelpAutoWidth = true,
         description = "Measure a model's bits per character on a text (the same 90/10 split as training).")
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "MODEL", description = "Checkpoint to evaluate.")
+    @Option(names = "--model", required = true, paramLabel = "MODEL", description = "Model to evaluate: any format Lacuna reads (see `lacuna convert`).")
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text.")
@@ -44,7 +44,7 @@ final class EvalCommand implements Callable<Integer> {
             default -> throw new InvalidOptionException("--split", "unknown split '" + split
                     + "' (expected validation or all)");
         };
-        Model m = ModelCheckpoint.load(model);
+        Model m = ModelFiles.read(model);
         CharCorpus corpus = CharCorpus.load(data, m.vocabulary());
         int[] ids = all ? concat(corpus.train(), corpus.validation()) : corpus.validation();
         // The evaluator's fixed batching is the one every training report uses, so this reproduces their figures.

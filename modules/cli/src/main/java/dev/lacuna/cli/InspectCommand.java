@@ -3,7 +3,9 @@ package dev.lacuna.cli;
 import dev.lacuna.core.Architecture;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.SparsityReport;
-import dev.lacuna.io.ModelCheckpoint;
+import dev.lacuna.io.ModelFiles;
+import dev.lacuna.io.format.LacunaFileReport;
+import dev.lacuna.io.format.LacunaFormat;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -19,9 +21,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code lacuna inspect}: what a checkpoint holds, tensor by tensor. */
 @Command(name = "inspect", sortOptions = false, usageHelpAutoWidth = true,
-        description = "Show a checkpoint's architecture, provenance and per-tensor sparsity.")
+        description = "Show a checkpoint's architecture, provenance and per-tensor sparsity; for a .lacuna file also"
+                + " each tensor's encoding and size.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Checkpoint to inspect.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Checkpoint or .lacuna file to inspect.")
     Path model;
 
     @Option(names = "--json", description = "Print the result as JSON on stdout.")
@@ -32,14 +35,30 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Model m = ModelCheckpoint.load(model);
+        LacunaFileReport encoding = null;
+        Model m;
+        if (LacunaFormat.hasMagic(model)) {
+            LacunaFormat.Loaded loaded = LacunaFormat.load(model);
+            m = loaded.model();
+            encoding = loaded.report();
+        } else {
+            m = ModelFiles.read(model);
+        }
         // A pruned embedding counts among the prunable weights; a dense one is left out, as in the reports.
         SparsityReport sparsity = m.sparsity(m.mask(Architecture.EMBEDDING) != null);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.pretty(asMap(m, sparsity)));
+            Map<String, Object> map = asMap(m, sparsity);
+            if (encoding != null) {
+                map.put("encoding", CompressCommand.reportMap(encoding));
+            }
+            out.println(Json.pretty(map));
         } else {
             printText(out, m, sparsity);
+            if (encoding != null) {
+                out.println();
+                CompressCommand.printTable(out, encoding);
+            }
         }
         out.flush();
         return 0;

@@ -1,7 +1,7 @@
 package dev.lacuna.cli;
 
 import dev.lacuna.core.InvalidOptionException;
-import dev.lacuna.io.ModelCheckpoint;
+import dev.lacuna.io.ModelFiles;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ final class ResultOptions {
 
     /** Saves the model, then the report, then prints: each file appears whole or not at all. */
     void publish(TrainingJob.Outcome outcome, Path modelOut, PrintWriter out) {
-        ModelCheckpoint.save(outcome.model(), modelOut);
+        ModelFiles.write(outcome.model(), modelOut);
         Map<String, Object> report = outcome.report();
         if (reportJson != null) {
             Json.write(reportJson, report);

@@ -1,0 +1,412 @@
+package dev.lacuna.pipeline;
+
+import dev.lacuna.core.Architecture;
+import dev.lacuna.core.CellType;
+import dev.lacuna.core.InvalidOptionException;
+import dev.lacuna.core.LacunaException;
+import dev.lacuna.core.Model;
+import dev.lacuna.core.PruningPolicy;
+import dev.lacuna.core.SparsityReport;
+import dev.lacuna.core.TensorSpec;
+import dev.lacuna.core.prune.AgpPruningPolicy;
+import dev.lacuna.core.prune.GradualPruningPolicy;
+import dev.lacuna.core.prune.HanPruningPolicy;
+import dev.lacuna.core.prune.OneShotPruningPolicy;
+import dev.lacuna.core.prune.PruningMethod;
+import dev.lacuna.core.prune.ScheduleSteps;
+import dev.lacuna.train.CharCorpus;
+import dev.lacuna.train.Evaluator;
+import dev.lacuna.train.TrainConfig;
+import dev.lacuna.train.TrainResult;
+import dev.lacuna.train.Trainer;
+import dev.lacuna.train.TrainingListener;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code lacuna compare}: every requested method prunes a copy of the same dense model on the same data split to
+ * the same target, then an optional width sweep trains dense models of several hidden sizes and prunes the wide
+ * ones. Reports are rewritten after every run, so an interrupted or failed experiment still leaves a report of the
+ * runs that finished, marked incomplete.
+ *
+ * <p><b>Comparable budget</b> (docs/compare.md): gradual, agp and oneshot+finetune each train S steps from the dense
+ * model with the same settings; agp prunes over the same window as gradual (N17 Table 2's start and 50% end, its
+ * refresh frequency); oneshot trains 0 steps; han runs its k prune-retrain rounds of {@code hanRoundSteps} each at
+ * its lower rate, as H15 prescribes, and pays for its sensitivity analysis in seconds. Every run counts its steps and
+ * seconds from the dense model on, and the report states them relative to gradual's.
+ */
+public final class CompareExperiment {
+    private final Model dense;
+    private final CharCorpus corpus;
+    private final CompareSettings settings;
+    private final Path outDir;
+    private final RunListener listener;
+    private final CompressedSizeHook sizes;
+    private final long stepsPerEpoch;
+    private double denseBpc;
+
+    private CompareExperiment(Model dense, CharCorpus corpus, CompareSettings settings, Path outDir,
+                              RunListener listener, CompressedSizeHook sizes) {
+        this.dense = dense;
+        this.corpus = corpus;
+        this.settings = settings;
+        this.outDir = outDir;
+        this.listener = listener;
+        this.sizes = sizes;
+        this.stepsPerEpoch = Trainer.stepsPerEpoch(corpus, settings.fineTune(), dense.architecture().bidirectional());
+    }
+
+    /**
+     * Runs the experiment and writes {@code report.json}, {@code report.md} and {@code report.html} into
+     * {@code outDir} after every run.
+     *
+     * @param dense    the trained dense model (not changed)
+     * @param data     the text file {@code corpus} was read from (named in the report)
+     * @param corpus   the text, encoded with the dense model's vocabulary
+     * @param listener progress, or {@link RunListener#NONE}
+     * @param sizes    the quantized/Huffman size hook, or {@link CompressedSizeHook#NOT_AVAILABLE}
+     * @return the final report; {@link CompareReport#complete()} is false when a run failed
+     * @throws InvalidOptionException before any training, when the settings do not fit the model or the data
+     * @throws dev.lacuna.core.BadFileException when the text cannot fill one batch, or a report cannot be written
+     */
+    public static CompareReport run(Model dense, Path data, CharCorpus corpus, CompareSettings settings, Path outDir,
+                                    RunListener listener, CompressedSizeHook sizes) {
+        CompareExperiment experiment = new CompareExperiment(dense, corpus, settings, outDir, listener, sizes);
+        experiment.checkWidthsFit();
+        experiment.checkSchedulesResolve();
+        return experiment.run(data);
+    }
+
+    /**
+     * Builds every requested schedule once before any training, so that a budget too short for a schedule fails
+     * as a bad option (naming it) instead of as a failed run after the others have trained.
+     */
+    private void checkSchedulesResolve() {
+        long steps = settings.fineTune().steps();
+        for (PruningMethod method : settings.methods()) {
+            switch (method) {
+                case GRADUAL -> gradualPolicy(dense, steps);
+                case AGP -> AgpPruningPolicy.matching(dense, ScheduleSteps.defaults(steps, stepsPerEpoch),
+                        settings.targetSparsity(), settings.pooled(), settings.includeEmbedding());
+                default -> {
+                }
+            }
+        }
+        if (!settings.widths().isEmpty()) {
+            gradualPolicy(dense, steps);
+        }
+    }
+
+    private CompareReport run(Path data) {
+        Architecture arch = dense.architecture();
+        Model denseCopy = dense.copy();
+        denseCopy.applyMasks();
+        denseBpc = Evaluator.bpc(denseCopy, corpus.validation());
+        Map<String, Object> denseInfo = new LinkedHashMap<>();
+        denseInfo.put("cell", arch.cell().id());
+        denseInfo.put("layers", arch.layers());
+        denseInfo.put("hidden", arch.hiddenSize());
+        denseInfo.put("params", arch.parameterCount());
+        denseInfo.put("params_nonzero", denseCopy.sparsity(settings.includeEmbedding()).paramsNonzero());
+        denseInfo.put("bpc_val", denseBpc);
+        denseInfo.put("size_bytes", ModelSizes.of(denseCopy, sizes).toMap());
+        Map<String, Object> settingsMap = new LinkedHashMap<>(settings.toMap());
+        settingsMap.put("data", data.toString());
+        settingsMap.put("train_chars", corpus.trainLength());
+        settingsMap.put("validation_chars", corpus.validation().length);
+        settingsMap.put("steps_per_epoch", stepsPerEpoch);
+        CompareReport report = new CompareReport(settingsMap, machine(), denseInfo);
+
+        int count = settings.methods().size() + widthRunCount();
+        int index = 0;
+        boolean allFinished = true;
+        for (PruningMethod method : settings.methods()) {
+            index++;
+            RunRecord record;
+            try {
+                record = runMethod(method, index, count, report);
+            } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+                listener.onFailure(method.id(), e.getMessage());
+                record = RunRecord.failed(method.id(), arch.cell().id(), arch.layers(), arch.hiddenSize(),
+                        arch.parameterCount(), e.getMessage());
+            }
+            allFinished &= record.finished();
+            report.addMethod(record);
+            ReportFiles.writeAll(outDir, report);
+        }
+        for (CellType cell : widthCells()) {
+            for (int width : settings.widths()) {
+                index++;
+                allFinished &= widthRuns(cell, width, index, count, report);
+                if (width != settings.widths().get(0)) {
+                    index++;
+                }
+                ReportFiles.writeAll(outDir, report);
+            }
+        }
+        report.complete(allFinished);
+        ReportFiles.writeAll(outDir, report);
+        return report;
+    }
+
+    private RunRecord runMethod(PruningMethod method, int index, int count, CompareReport report) {
+        TrainConfig config = settings.fineTune();
+        long steps = config.steps();
+        return switch (method) {
+            case GRADUAL -> {
+                GradualPruningPolicy policy = gradualPolicy(dense, steps);
+                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)), policy.predictedSparsity(),
+                        index, count, 0);
+            }
+            case AGP -> {
+                ScheduleSteps window = ScheduleSteps.defaults(steps, stepsPerEpoch);
+                AgpPruningPolicy policy = AgpPruningPolicy.matching(dense, window, settings.targetSparsity(),
+                        settings.pooled(), settings.includeEmbedding());
+                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)),
+                        predictOnDense(policy, policy.schedule().lastStep()), index, count, 0);
+            }
+            case ONESHOT_FINETUNE -> {
+                OneShotPruningPolicy policy = oneShot(true);
+                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)), predictOnDense(policy, 0),
+                        index, count, 0);
+            }
+            case ONESHOT -> oneShotWithoutTraining(index, count);
+            case HAN -> han(index, count, report);
+        };
+    }
+
+    private GradualPruningPolicy gradualPolicy(Model model, long steps) {
+        return GradualPruningPolicy.builder(model, steps, stepsPerEpoch).targetSparsity(settings.targetSparsity())
+                .includeEmbedding(settings.includeEmbedding()).build();
+    }
+
+    private OneShotPruningPolicy oneShot(boolean finetune) {
+        return new OneShotPruningPolicy(dense, settings.targetSparsity(), settings.pooled(),
+                settings.includeEmbedding(), finetune);
+    }
+
+    private RunRecord oneShotWithoutTraining(int index, int count) {
+        listener.onRun(PruningMethod.ONESHOT.id(), index, count);
+        long start = System.nanoTime();
+        Model model = dense.copy();
+        OneShotPruningPolicy policy = oneShot(false);
+        TreeMap<Long, Double> thresholds = new TreeMap<>();
+        new RecordingPolicy(policy, 0, thresholds).refresh(0, model);
+        model.applyMasks();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double bpc = Evaluator.bpc(model, corpus.validation());
+        double sparsity = model.sparsity(settings.includeEmbedding()).sparsity();
+        List<RunRecord.Point> history = List.of(new RunRecord.Point(0, 0, 0, denseBpc),
+                new RunRecord.Point(0, sparsity, thresholds.get(0L), bpc));
+        return record(PruningMethod.ONESHOT.id(), model, predictOnDense(policy, 0), bpc, 0, seconds, history);
+    }
+
+    /**
+     * H15: optional sensitivity analysis for the per-tensor s, one common factor to reach the target, then k rounds
+     * that each prune at (r/k)·s·σ and retrain with the masks fixed at the lower rate.
+     */
+    private RunRecord han(int index, int count, CompareReport report) {
+        long start = System.nanoTime();
+        Map<String, Double> relative = new LinkedHashMap<>();
+        if (settings.hanSensitivity()) {
+            int[] validation = corpus.validation();
+            int[] ids = Arrays.copyOf(validation, Math.min(validation.length, settings.sensitivityChars()));
+            SensitivityAnalysis.Result result = SensitivityAnalysis.run(dense, ids, settings.sensitivityLevels(),
+                    settings.includeEmbedding(), RunListener.NONE);
+            report.sensitivity(result.toMap(settings.sensitivityTolerance()));
+            relative.putAll(result.hanQuality(settings.sensitivityTolerance()));
+        } else {
+            for (TensorSpec spec : dense.prunable(settings.includeEmbedding())) {
+                relative.put(spec.name(), 1.0);
+            }
+        }
+        Map<String, Double> quality = HanPruningPolicy.qualityForTarget(dense, relative, settings.targetSparsity());
+        double analysisSeconds = (System.nanoTime() - start) / 1e9;
+        List<Stage> stages = new ArrayList<>();
+        for (int round = 1; round <= settings.hanRounds(); round++) {
+            TrainConfig config = settings.fineTune().toBuilder().steps(settings.hanRoundSteps()).lr(settings.hanLr())
+                    .seed(settings.fineTune().seed() + round - 1).build();
+            stages.add(new Stage(HanPruningPolicy.round(dense, quality, round, settings.hanRounds()), config));
+        }
+        HanPruningPolicy last = HanPruningPolicy.round(dense, quality, settings.hanRounds(), settings.hanRounds());
+        return train(PruningMethod.HAN.id(), dense.copy(), stages, predictOnDense(last, 0), index, count,
+                analysisSeconds);
+    }
+
+    /** One training stage: a policy and the settings it trains with. */
+    private record Stage(PruningPolicy policy, TrainConfig config) {
+    }
+
+    /** Runs the stages one after another on {@code model}, on one step axis, and records the outcome. */
+    private RunRecord train(String method, Model model, List<Stage> stages, Double predicted, int index, int count,
+                            double extraSeconds) {
+        return train(method, model, denseBpc, stages, predicted, index, count, extraSeconds);
+    }
+
+    /** As above, starting the history at {@code startBpc}, the held-out bpc of the model before training. */
+    private RunRecord train(String method, Model model, double startBpc, List<Stage> stages, Double predicted,
+                            int index, int count, double extraSeconds) {
+        TreeMap<Long, Double> thresholds = new TreeMap<>();
+        List<RunRecord.Point> history = new ArrayList<>();
+        history.add(new RunRecord.Point(0, model.sparsity(settings.includeEmbedding()).sparsity(), 0, startBpc));
+        long offset = 0;
+        double seconds = extraSeconds;
+        double bpc = startBpc;
+        for (int i = 0; i < stages.size(); i++) {
+            Stage stage = stages.get(i);
+            String label = stages.size() == 1 ? method : method + " round " + (i + 1) + "/" + stages.size();
+            TrainingListener progress = listener.onRun(label, index, count);
+            RecordingPolicy recording = new RecordingPolicy(stage.policy(), offset, thresholds);
+            TrainResult result = new Trainer(model, corpus, stage.config(), recording, progress).run();
+            for (TrainResult.Point p : result.history()) {
+                long step = offset + p.step();
+                history.add(new RunRecord.Point(step + 1, p.sparsity(), RecordingPolicy.thresholdAt(thresholds, step),
+                        p.bpcVal()));
+            }
+            offset += result.steps();
+            seconds += result.trainSeconds();
+            bpc = result.bpcVal();
+        }
+        return record(method, model, predicted, bpc, offset, seconds, history);
+    }
+
+    private RunRecord record(String method, Model model, Double predicted, double bpc, long steps, double seconds,
+                             List<RunRecord.Point> history) {
+        Architecture arch = model.architecture();
+        SparsityReport sparsity = model.sparsity(settings.includeEmbedding());
+        return new RunRecord(method, arch.cell().id(), arch.layers(), arch.hiddenSize(), arch.parameterCount(),
+                sparsity.paramsNonzero(), sparsity.sparsity(), predicted, bpc, steps, seconds,
+                ModelSizes.of(model, sizes), history, null);
+    }
+
+    /**
+     * The sparsity the policy's last mask refresh gives on the dense weights, had training not moved them: the
+     * prediction a user gets before training (exact for agp and oneshot, which prune to a level).
+     */
+    private double predictOnDense(PruningPolicy policy, long lastRefresh) {
+        Model copy = dense.copy();
+        policy.refresh(lastRefresh, copy);
+        copy.applyMasks();
+        return copy.sparsity(settings.includeEmbedding()).sparsity();
+    }
+
+    private List<CellType> widthCells() {
+        if (settings.widths().isEmpty()) {
+            return List.of();
+        }
+        return settings.widthCells().isEmpty() ? List.of(dense.architecture().cell()) : settings.widthCells();
+    }
+
+    private int widthRunCount() {
+        // Every width gets a dense model, all but the narrowest also a sparse one.
+        return widthCells().size() * Math.max(0, 2 * settings.widths().size() - 1);
+    }
+
+    private Architecture widthArchitecture(CellType cell, int width) {
+        Architecture a = dense.architecture();
+        return new Architecture(cell, a.vocabSize(), a.embedDim(), width, a.layers(), a.bidirectional(),
+                a.activation(), a.linearBeforeReset());
+    }
+
+    /**
+     * How far apart the narrowest dense model and the widest sparse one may be in non-zeros for the sweep to still
+     * pair them: within a factor of 2 the pair says something about equal budgets, beyond it nothing.
+     */
+    static final double MAX_PAIR_RATIO = 2.0;
+
+    /**
+     * Fails before any training when the sweep cannot show the trade-off: the narrowest dense model must have at
+     * most {@link #MAX_PAIR_RATIO} times as many parameters as the widest model keeps at the target sparsity,
+     * otherwise no narrow dense model comes near the wide sparse one's non-zeros.
+     */
+    private void checkWidthsFit() {
+        List<Integer> widths = settings.widths();
+        if (widths.isEmpty()) {
+            return;
+        }
+        for (CellType cell : widthCells()) {
+            Architecture narrow = widthArchitecture(cell, widths.get(0));
+            Architecture wide = widthArchitecture(cell, widths.get(widths.size() - 1));
+            long prunable = 0;
+            for (TensorSpec spec : wide.tensors()) {
+                boolean pruned = switch (spec.role()) {
+                    case BIAS -> false;
+                    case EMBEDDING -> settings.includeEmbedding();
+                    default -> true;
+                };
+                if (pruned) {
+                    prunable += spec.elementCount();
+                }
+            }
+            long kept = wide.parameterCount() - Math.round(settings.targetSparsity() * prunable);
+            if (narrow.parameterCount() > MAX_PAIR_RATIO * kept) {
+                throw new InvalidOptionException("--widths", String.format(java.util.Locale.ROOT,
+                        "do not fit: the narrowest %s (hidden %d) has %,d parameters, more than twice what the widest"
+                                + " (hidden %d) keeps at sparsity %.2f (about %,d), so no narrow dense model matches its"
+                                + " non-zeros; add a narrower width or a wider one", cell.id(), widths.get(0),
+                        narrow.parameterCount(), widths.get(widths.size() - 1), settings.targetSparsity(), kept));
+            }
+        }
+    }
+
+    /** Trains the dense model of one width and, unless it is the narrowest, prunes a copy of it gradually. */
+    private boolean widthRuns(CellType cell, int width, int index, int count, CompareReport report) {
+        Architecture arch = widthArchitecture(cell, width);
+        String label = cell.id() + "-" + width;
+        Model model;
+        try {
+            model = Model.initialize(arch, dense.vocabulary(), settings.fineTune().seed());
+            TrainConfig config = settings.fineTune().toBuilder().steps(settings.widthDenseSteps())
+                    .lr(settings.denseLr()).build();
+            TrainingListener progress = listener.onRun("dense " + label, index, count);
+            TrainResult result = new Trainer(model, corpus, config, null, progress).run();
+            List<RunRecord.Point> history = new ArrayList<>();
+            for (TrainResult.Point p : result.history()) {
+                history.add(new RunRecord.Point(p.step() + 1, 0, 0, p.bpcVal()));
+            }
+            report.addWidthRun(record("dense", model, null, result.bpcVal(), result.steps(), result.trainSeconds(),
+                    history));
+        } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+            listener.onFailure("dense " + label, e.getMessage());
+            report.addWidthRun(RunRecord.failed("dense", cell.id(), arch.layers(), width, arch.parameterCount(),
+                    e.getMessage()));
+            return false;
+        }
+        if (width == settings.widths().get(0)) {
+            return true;
+        }
+        try {
+            GradualPruningPolicy policy = gradualPolicy(model, settings.fineTune().steps());
+            double widthDenseBpc = report.widthRuns().get(report.widthRuns().size() - 1).bpcVal();
+            report.addWidthRun(train(PruningMethod.GRADUAL.id(), model.copy(), widthDenseBpc,
+                    List.of(new Stage(policy, settings.fineTune())), policy.predictedSparsity(), index + 1, count, 0));
+            return true;
+        } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+            listener.onFailure("gradual " + label, e.getMessage());
+            report.addWidthRun(RunRecord.failed(PruningMethod.GRADUAL.id(), cell.id(), arch.layers(), width,
+                    arch.parameterCount(), e.getMessage()));
+            return false;
+        }
+    }
+
+    /** What machine and runtime produced the report. */
+    static Map<String, Object> machine() {
+        Runtime rt = Runtime.getRuntime();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        m.put("arch", System.getProperty("os.arch"));
+        m.put("cpus", rt.availableProcessors());
+        m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        m.put("max_heap_mb", rt.maxMemory() / (1024 * 1024));
+        String omp = System.getenv("OMP_NUM_THREADS");
+        m.put("omp_num_threads", omp);
+        m.put("started", Instant.now().toString());
+        return m;
+    }
+}

@@ -43,6 +43,15 @@ final class ResultOptions {
         out.flush();
     }
 
+    /** Publishes a report of a job that wrote its own output: JSON where asked, else the given summary. */
+    void publish(Map<String, Object> report, String summary, PrintWriter out) {
+        if (reportJson != null) {
+            Json.write(reportJson, report);
+        }
+        out.print(json ? Json.pretty(report) + System.lineSeparator() : summary);
+        out.flush();
+    }
+
     private String summary(TrainingJob.Outcome outcome, Path modelOut) {
         var sparsity = outcome.sparsity();
         var result = outcome.result();

@@ -53,7 +53,6 @@ final class TrainingJob {
 
     /** Trains, stamps provenance on the trained model and returns the outcome. */
     Outcome run(ProgressListener progress) {
-        String dataSha256 = Hashing.sha256(data);
         TrainResult result;
         try {
             result = new Trainer(model, corpus, config, policy, progress).run();
@@ -61,7 +60,15 @@ final class TrainingJob {
             // Ends a redrawn bar with a newline even when training fails, so the error starts its own line.
             progress.onFinish();
         }
-        Outcome outcome = new Outcome(result, dataSha256);
+        return outcomeOf(result);
+    }
+
+    /**
+     * Stamps and reports a result produced outside this job's single trainer run (Han's rounds, or oneshot's
+     * prune without training), so every method reports the same way.
+     */
+    Outcome outcomeOf(TrainResult result) {
+        Outcome outcome = new Outcome(result, Hashing.sha256(data));
         outcome.stampProvenance();
         return outcome;
     }

@@ -11,6 +11,7 @@ import dev.lacuna.core.Model;
 import dev.lacuna.core.RnnActivation;
 import dev.lacuna.core.Tensor;
 import dev.lacuna.core.Vocabulary;
+import dev.lacuna.io.ModelCheckpoint;
 import dev.lacuna.onnx.proto.Onnx;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -44,9 +45,9 @@ import java.util.Set;
  */
 public final class OnnxImporter {
     /** Metadata key holding the vocabulary as a JSON array of ascending code points. */
-    public static final String VOCABULARY_KEY = "lacuna.vocabulary";
+    public static final String VOCABULARY_KEY = ModelCheckpoint.VOCABULARY_KEY;
     /** Metadata key holding the architecture as a JSON object (cell, vocab_size, embed_dim, hidden_size, ...). */
-    public static final String ARCHITECTURE_KEY = "lacuna.architecture";
+    public static final String ARCHITECTURE_KEY = ModelCheckpoint.ARCHITECTURE_KEY;
     /** Set to {@code true} in the imported model's metadata when the vocabulary is the placeholder 0..V−1. */
     public static final String PLACEHOLDER_KEY = "lacuna.vocabulary_placeholder";
     /** Set in the imported model's metadata: the format it was read from. */
@@ -79,7 +80,10 @@ public final class OnnxImporter {
      * @see #read(Path)
      */
     public static Model fromProto(Onnx.ModelProto model, Path file) {
-        return new Import(model, file).run();
+        // Lacuna's own sparse exports (sparse_initializer, or values + indices rebuilt by ScatterElements) hold
+        // their weights in a form the structure matcher does not read; densify them first.
+        Onnx.ModelProto dense = model.toBuilder().setGraph(SparseDensifier.densify(model.getGraph(), file)).build();
+        return new Import(dense, file).run();
     }
 
     /**

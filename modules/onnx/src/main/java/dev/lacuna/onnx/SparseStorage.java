@@ -1,0 +1,150 @@
+package dev.lacuna.onnx;
+
+import dev.lacuna.onnx.proto.Onnx;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stores one weight tensor in an ONNX graph in the requested {@link SparseMode}, or dense when that is smaller.
+ *
+ * <p>Sizes are the exact serialized bytes each form adds to the GraphProto (tags and length prefixes included), so
+ * "smaller" is decided on the file itself, not on an estimate. Non-zero means a non-zero bit pattern: a {@code -0.0}
+ * weight is kept as a value, so the rebuilt tensor is bit-identical to the model's.
+ *
+ * <p>Indices are linear positions in the row-major tensor. ONNX Runtime reads int8, int16, int32 and int64 indices of
+ * sparse initializers, and ScatterElements takes int32 or int64 (ONNX Operators.md, ScatterElements {@code Tind}),
+ * so the narrowest type holding the largest position is chosen, and narrower-than-int32 scatter indices get a Cast.
+ */
+final class SparseStorage {
+    /** GraphProto field numbers (onnx.proto): node 1, initializer 5, sparse_initializer 15. */
+    private static final int NODE_FIELD = 1;
+    private static final int INITIALIZER_FIELD = 5;
+    private static final int SPARSE_INITIALIZER_FIELD = 15;
+
+    private SparseStorage() {
+    }
+
+    /** Adds tensor {@code name} of shape {@code dims} to the graph and reports the form chosen. */
+    static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, float[] values,
+                                         SparseMode mode) {
+        Onnx.TensorProto dense = OnnxTensors.toProto(name, dims, values);
+        long denseBytes = OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, dense);
+        int[] positions = nonzeroPositions(values);
+        if (mode != SparseMode.NONE) {
+            Fragment sparse = mode == SparseMode.INITIALIZER
+                    ? sparseInitializer(name, dims, values, positions)
+                    : scatter(name, dims, values, positions);
+            if (sparse.bytes() < denseBytes) {
+                sparse.addTo(graph);
+                return new ExportReport.StoredTensor(name, mode, values.length, positions.length, sparse.bytes());
+            }
+        }
+        graph.initializer(dense);
+        return new ExportReport.StoredTensor(name, SparseMode.NONE, values.length, positions.length, denseBytes);
+    }
+
+    /** Bytes per index that can address every position of a tensor of {@code size} elements. */
+    static int indexBytes(int size) {
+        if (size <= Byte.MAX_VALUE + 1) {
+            return 1;
+        }
+        return size <= Short.MAX_VALUE + 1 ? 2 : 4;
+    }
+
+    private static int[] nonzeroPositions(float[] values) {
+        int count = 0;
+        for (float v : values) {
+            if (Float.floatToRawIntBits(v) != 0) {
+                count++;
+            }
+        }
+        int[] positions = new int[count];
+        int k = 0;
+        for (int i = 0; i < values.length; i++) {
+            if (Float.floatToRawIntBits(values[i]) != 0) {
+                positions[k++] = i;
+            }
+        }
+        return positions;
+    }
+
+    private static float[] gather(float[] values, int[] positions) {
+        float[] out = new float[positions.length];
+        for (int k = 0; k < positions.length; k++) {
+            out[k] = values[positions[k]];
+        }
+        return out;
+    }
+
+    /** ONNX IR sparse tensor: values [nnz], 1-D linear indices [nnz], dims of the dense tensor. */
+    private static Fragment sparseInitializer(String name, long[] dims, float[] values, int[] positions) {
+        Onnx.SparseTensorProto.Builder sparse = Onnx.SparseTensorProto.newBuilder()
+                .setValues(OnnxTensors.toProto(name, new long[] {positions.length}, gather(values, positions)))
+                .setIndices(OnnxGraphBuilder.intTensor(name + ".indices", positions, indexBytes(values.length)));
+        for (long d : dims) {
+            sparse.addDims(d);
+        }
+        Onnx.SparseTensorProto proto = sparse.build();
+        return new Fragment(List.of(), List.of(), proto,
+                OnnxGraphBuilder.fieldBytes(SPARSE_INITIALIZER_FIELD, proto));
+    }
+
+    /**
+     * Values and indices as ordinary initializers; the dense tensor is {@code Reshape(ScatterElements(
+     * ConstantOfShape([size]), indices, values), dims)}. ConstantOfShape without a value attribute yields float32
+     * zeros (Operators.md, ConstantOfShape).
+     */
+    private static Fragment scatter(String name, long[] dims, float[] values, int[] positions) {
+        List<Onnx.TensorProto> initializers = new ArrayList<>();
+        List<Onnx.NodeProto> nodes = new ArrayList<>();
+        boolean reshape = dims.length != 1;
+        String flat = reshape ? name + ".flat" : name;
+        String size = name + ".size";
+        initializers.add(OnnxGraphBuilder.int64Tensor(size, values.length));
+        String zeros = positions.length == 0 ? flat : name + ".zeros";
+        nodes.add(OnnxGraphBuilder.node("ConstantOfShape", name + ".zeros_node", List.of(size), List.of(zeros),
+                List.of()));
+        if (positions.length > 0) {
+            String valueName = name + ".values";
+            String indexName = name + ".indices";
+            int width = indexBytes(values.length);
+            initializers.add(OnnxTensors.toProto(valueName, new long[] {positions.length}, gather(values, positions)));
+            initializers.add(OnnxGraphBuilder.intTensor(indexName, positions, width));
+            if (width < Integer.BYTES) {
+                String wide = indexName + ".int32";
+                nodes.add(OnnxGraphBuilder.node("Cast", indexName + ".cast", List.of(indexName), List.of(wide),
+                        List.of(OnnxGraphBuilder.attribute("to", Onnx.TensorProto.DataType.INT32_VALUE))));
+                indexName = wide;
+            }
+            nodes.add(OnnxGraphBuilder.node("ScatterElements", name + ".scatter",
+                    List.of(zeros, indexName, valueName), List.of(flat),
+                    List.of(OnnxGraphBuilder.attribute("axis", 0))));
+        }
+        if (reshape) {
+            String shape = name + ".shape";
+            initializers.add(OnnxGraphBuilder.int64Tensor(shape, dims));
+            nodes.add(OnnxGraphBuilder.node("Reshape", name + ".reshape", List.of(flat, shape), List.of(name),
+                    List.of()));
+        }
+        long bytes = 0;
+        for (Onnx.TensorProto t : initializers) {
+            bytes += OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, t);
+        }
+        for (Onnx.NodeProto n : nodes) {
+            bytes += OnnxGraphBuilder.fieldBytes(NODE_FIELD, n);
+        }
+        return new Fragment(initializers, nodes, null, bytes);
+    }
+
+    /** One candidate form of a tensor, built but not yet added, so its size can be compared first. */
+    private record Fragment(List<Onnx.TensorProto> initializers, List<Onnx.NodeProto> nodes,
+                            Onnx.SparseTensorProto sparse, long bytes) {
+        void addTo(OnnxGraphBuilder graph) {
+            initializers.forEach(graph::initializer);
+            nodes.forEach(graph::add);
+            if (sparse != null) {
+                graph.sparseInitializer(sparse);
+            }
+        }
+    }
+}

@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
         description = "Compress character-level RNN, GRU and LSTM models by gradual pruning during training"
                 + " (Narang et al. 2017).",
         subcommands = {TrainCommand.class, PruneCommand.class, EvalCommand.class, InspectCommand.class,
-                CompressCommand.class, ConvertCommand.class, VerifyCommand.class, CompareCommand.class,
-                PlanCommand.class, SensitivityCommand.class, DemoCommand.class})
+                CompressCommand.class, ConvertCommand.class, VerifyCommand.class, RunCommand.class, BenchCommand.class,
+                CompareCommand.class, PlanCommand.class, SensitivityCommand.class, DemoCommand.class})
 final class LacunaCommand implements Callable<Integer> {
 
     // Read by Main's error handlers from the parse result; declared here so every subcommand accepts it.

@@ -4,6 +4,7 @@ import dev.lacuna.core.Model;
 import dev.lacuna.core.SparsityReport;
 import dev.lacuna.core.prune.GradualPruningPolicy;
 import dev.lacuna.core.prune.GradualSchedule;
+import dev.lacuna.core.prune.Magnitudes;
 import dev.lacuna.core.prune.ScheduleSteps;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,7 +74,7 @@ public final class SchedulePlan {
             for (Map.Entry<String, float[]> e : sorted.entrySet()) {
                 double eps = policy.threshold(e.getKey(), t);
                 weighted += eps * e.getValue().length;
-                below += countAtOrBelow(e.getValue(), eps);
+                below += Magnitudes.countAtOrBelow(e.getValue(), eps);
             }
             rows.add(new Row(t, weighted / prunable, (double) below / prunable));
         }
@@ -83,20 +84,6 @@ public final class SchedulePlan {
                 rows);
     }
 
-    /** Number of entries of an ascending array at or below {@code threshold} (binary search). */
-    private static long countAtOrBelow(float[] sortedAbs, double threshold) {
-        int lo = 0;
-        int hi = sortedAbs.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (sortedAbs[mid] <= threshold) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
 
     public double predictedSparsity() {
         return policy.predictedSparsity();

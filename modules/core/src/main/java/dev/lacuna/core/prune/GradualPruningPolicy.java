@@ -129,7 +129,7 @@ public final class GradualPruningPolicy implements PruningPolicy {
         for (List<String> members : groups.values()) {
             List<float[]> current = new ArrayList<>();
             for (String name : members) {
-                current.add(effectiveWeights(model, name));
+                current.add(LevelPruning.effective(model, name, sticky));
             }
             double finalThreshold = Magnitudes.of(current).thresholdPruning(targetSparsity);
             double e = step >= unitSchedule.lastRefresh() ? finalThreshold : finalThreshold * shape;
@@ -138,21 +138,6 @@ public final class GradualPruningPolicy implements PruningPolicy {
             }
         }
         return out;
-    }
-
-    private float[] effectiveWeights(Model model, String name) {
-        float[] w = model.tensor(name).data();
-        boolean[] keep = model.mask(name);
-        if (!sticky || keep == null) {
-            return w;
-        }
-        float[] masked = w.clone();
-        for (int i = 0; i < masked.length; i++) {
-            if (!keep[i]) {
-                masked[i] = 0f;
-            }
-        }
-        return masked;
     }
 
     /**

@@ -114,7 +114,7 @@ public final class HanPruningPolicy implements PruningPolicy {
             double mid = (lo + hi) / 2;
             long pruned = 0;
             for (int i = 0; i < names.size(); i++) {
-                pruned += countAtOrBelow(magnitudes.get(i), mid * scale[i]);
+                pruned += Magnitudes.countAtOrBelow(magnitudes.get(i), mid * scale[i]);
             }
             if ((double) pruned / total < target) {
                 lo = mid;
@@ -129,19 +129,6 @@ public final class HanPruningPolicy implements PruningPolicy {
         return s;
     }
 
-    private static long countAtOrBelow(float[] sortedAbs, double threshold) {
-        int lo = 0;
-        int hi = sortedAbs.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (sortedAbs[mid] <= threshold) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
 
     /** Mean-centred, unbiased (n − 1) standard deviation, as {@code torch.std}; 0 for fewer than two values. */
     public static double standardDeviation(float[] values) {

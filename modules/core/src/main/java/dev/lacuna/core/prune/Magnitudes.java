@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Sorted absolute values of one or more weight arrays, and order statistics over them. */
-final class Magnitudes {
+public final class Magnitudes {
     private final float[] sorted;
 
     private Magnitudes(float[] sorted) {
@@ -26,6 +26,24 @@ final class Magnitudes {
         }
         Arrays.sort(abs);
         return new Magnitudes(abs);
+    }
+
+    /**
+     * How many entries of an ascending array of magnitudes are at or below {@code threshold}: the number of weights
+     * a magnitude threshold prunes (binary search, so a schedule can be previewed at every refresh cheaply).
+     */
+    public static long countAtOrBelow(float[] sortedAbs, double threshold) {
+        int lo = 0;
+        int hi = sortedAbs.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sortedAbs[mid] <= threshold) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     int size() {

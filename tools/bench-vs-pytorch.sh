@@ -5,6 +5,7 @@
 # each run reports its median step time, and the table shows the median over REPS runs.
 #
 #   tools/bench-vs-pytorch.sh                 # CELLS="lstm gru rnn" THREADS="1" REPS=3 STEPS=25
+#   BASELINE_JAR=old/lacuna.jar tools/bench-vs-pytorch.sh   # adds an older build's column, run in the same rotation
 # Needs Debian's python3-torch and libopenblas0-pthread (platform-notes.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,13 +14,17 @@ threads_list=${THREADS:-1}
 reps=${REPS:-3}
 steps=${STEPS:-25}
 out=${OUT:-$root/.cache/bench-vs-pytorch}
+baseline=${BASELINE_JAR:-}
 corpus=$("$root/tools/fetch-corpus.sh")
 mkdir -p "$out"
 "$root/lacuna" --version >/dev/null
 cp "$root/modules/cli/target/lacuna.jar" "$out/lacuna.jar"
+if [[ -n "$baseline" ]]; then
+    cp "$baseline" "$out/baseline.jar"
+fi
 
-lacuna_ms() {   # cell threads -> median ms per step of one run
-    OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -jar "$out/lacuna.jar" train --data "$corpus" \
+lacuna_ms() {   # cell threads [jar] -> median ms per step of one run
+    OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -Xmx4g -jar "${3:-$out/lacuna.jar}" train --data "$corpus" \
         --cell "$1" --layers 2 --hidden 256 --embed 64 --steps "$steps" --seed 1 --threads "$2" \
         --out "$out/model.safetensors" --json 2>/dev/null \
         | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ms_per_step_median"])'
@@ -30,20 +35,33 @@ torch_ms() {
         | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ms_per_step_median"])'
 }
 
-echo "| cell | threads | Lacuna ms/step | PyTorch ms/step | Lacuna speed vs PyTorch |"
-echo "|---|---|---|---|---|"
+if [[ -n "$baseline" ]]; then
+    echo "| cell | threads | Lacuna ms/step | PyTorch ms/step | Lacuna speed vs PyTorch | baseline ms/step | baseline speed vs PyTorch |"
+    echo "|---|---|---|---|---|---|---|"
+else
+    echo "| cell | threads | Lacuna ms/step | PyTorch ms/step | Lacuna speed vs PyTorch |"
+    echo "|---|---|---|---|---|"
+fi
 for cell in $cells; do
     for t in $threads_list; do
-        l=(); p=()
+        l=(); p=(); b=()
         for ((i = 0; i < reps; i++)); do
             l+=("$(lacuna_ms "$cell" "$t")")
             p+=("$(torch_ms "$cell" "$t")")
+            if [[ -n "$baseline" ]]; then
+                b+=("$(lacuna_ms "$cell" "$t" "$out/baseline.jar")")
+            fi
         done
-        /usr/bin/python3 - "$cell" "$t" "${l[*]}" "${p[*]}" <<'PY'
+        /usr/bin/python3 - "$cell" "$t" "${l[*]}" "${p[*]}" "${b[*]:-}" <<'PY'
 import statistics, sys
-cell, t, l, p = sys.argv[1], sys.argv[2], [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+cell, t = sys.argv[1], sys.argv[2]
+l, p, b = ([float(x) for x in arg.split()] for arg in sys.argv[3:6])
 lm, pm = statistics.median(l), statistics.median(p)
-print(f"| {cell} | {t} | {lm:.1f} | {pm:.1f} | {pm / lm:.2f}x |")
+row = f"| {cell} | {t} | {lm:.1f} | {pm:.1f} | {pm / lm:.2f}x |"
+if b:
+    bm = statistics.median(b)
+    row += f" {bm:.1f} | {pm / bm:.2f}x |"
+print(row)
 PY
     done
 done

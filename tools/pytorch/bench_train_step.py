@@ -120,11 +120,16 @@ def main():
         optimizer.step()
 
     times_ms = []
+    cpu_ms = []
     for i in range(total):
         start = time.perf_counter()
+        # CPU time of this thread: on a shared machine it barely moves when other processes take the cores, so
+        # it compares frameworks more stably than wall time (meaningful with --threads 1, where all work runs here)
+        cpu_start = time.thread_time()
         train_step(data[i])
         if i >= args.warmup:
             times_ms.append((time.perf_counter() - start) * 1000.0)
+            cpu_ms.append((time.thread_time() - cpu_start) * 1000.0)
         if i == 0:
             blas = loaded_blas_libraries()  # BLAS is loaded lazily, so look only after the first step
             print("blas: " + (", ".join(blas) if blas else "unknown"), file=sys.stderr)
@@ -145,6 +150,7 @@ def main():
         "seq": args.seq,
         "threads": args.threads,
         "ms_per_step_median": round(median, 3),
+        "thread_cpu_ms_per_step_median": round(statistics.median(cpu_ms), 3),
         "steps_per_second": round(1000.0 / median, 3),
     }))
 

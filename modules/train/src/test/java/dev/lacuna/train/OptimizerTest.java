@@ -36,6 +36,36 @@ class OptimizerTest {
     }
 
     @Test
+    void adamUpdatesDoubleVectorsInDoublePrecision() {
+        INDArray params = Nd4j.createFromArray(1.0, -2.0);
+        Optimizer adam = Optimizer.create(OptimizerKind.ADAM, params, 0.9);
+        double[] p = {1.0, -2.0};
+        double[] m = new double[2];
+        double[] v = new double[2];
+        double[][] gradients = {{1e-3, -0.7}, {0.25, 3.0}};
+        for (int t = 1; t <= gradients.length; t++) {
+            double[] g = gradients[t - 1];
+            adam.step(params, Nd4j.createFromArray(g), 0.1);
+            for (int i = 0; i < 2; i++) {
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                p[i] -= 0.1 * (m[i] / (1 - Math.pow(0.9, t))) / (Math.sqrt(v[i] / (1 - Math.pow(0.999, t))) + 1e-8);
+            }
+            assertArrayEquals(p, params.toDoubleVector(), 1e-14, "after step " + t);
+        }
+    }
+
+    @Test
+    void vectorsThatAreViewsIntoALargerBufferAreRefused() {
+        INDArray whole = Nd4j.createFromArray(1f, 2f, 3f, 4f);
+        INDArray view = whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3));
+        Optimizer sgd = Optimizer.create(OptimizerKind.SGD, Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2),
+                0.0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> sgd.step(view, vector(1f, 1f), 0.1));
+    }
+
+    @Test
     void sgdWithMomentumAccumulatesVelocityTheWayPyTorchDoes() {
         INDArray params = vector(1.0f, 2.0f);
         Optimizer sgd = Optimizer.create(OptimizerKind.SGD, params, 0.5);

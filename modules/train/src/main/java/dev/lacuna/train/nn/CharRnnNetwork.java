@@ -3,26 +3,23 @@ package dev.lacuna.train.nn;
 import dev.lacuna.core.Architecture;
 import dev.lacuna.core.CellType;
 import dev.lacuna.core.RnnActivation;
+import dev.lacuna.train.nn.Blas.Mat;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
-import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
-import org.nd4j.linalg.api.ops.impl.transforms.same.OneMinus;
-import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
-import org.nd4j.linalg.api.ops.impl.transforms.same.TimesOneMinus;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Hand-written forward and backward passes of a character-level RNN, GRU or LSTM stack with an embedding (or
  * one-hot input) and a linear softmax head, on the parameters of a {@link ParameterStore}.
  *
- * <p>Layout: every activation is held transposed, {@code [features, batch]} per time step, in time-major buffers.
- * With PyTorch's row-packed gates, one recurrent GEMM {@code W_hh · h} then yields all gates of a step with each
- * gate a contiguous row block, so every elementwise op runs on a contiguous buffer and no weight needs reordering.
- * Work that does not depend on the recurrence (input projections, their gradients, bias gradients, activation
- * slopes) is done for all steps at once in a few large calls, because ND4J's per-call overhead dominates small ops.
+ * <p>Layout: PyTorch's, one row per (time, batch) position, time-major: a step's activations are the contiguous row
+ * block {@code [batch, features]} of a {@code [time·batch, features]} matrix, with the gates of a packed weight
+ * side by side (LSTM i,f,g,o; GRU r,z,n). So the time-independent products (input projections, every weight
+ * gradient, the head) are each one large GEMM over all positions, with no transposes, and the recurrence costs one
+ * GEMM per step (two for a GRU without {@code linear_before_reset}) plus one Java loop that does all of the step's
+ * element-wise work, instead of the twenty-odd ND4J calls it took before (platform-notes.md: 5-14 µs per call).
+ *
+ * <p>Each layer's output buffer has a guard block of {@code batch} rows before step 0 and after step T−1: the first
+ * holds the left-to-right initial state, the last the right-to-left one (zero). The previous hidden state of every
+ * step is then a row block of the same buffer, and the recurrent weight gradient is one GEMM over all steps.
  *
  * <p>Objective (see {@link Architecture}): a unidirectional model reads the top layer's output at t; a bidirectional
  * model is a cloze model reading the top left-to-right output at t−1 and right-to-left output at t+1.
@@ -33,17 +30,21 @@ public final class CharRnnNetwork {
     private final Architecture arch;
     private final ParameterStore store;
     private final DataType dtype;
+    private final CellType cell;
     private final int hidden;
     private final int gateRows;
     private final int directions;
     private final int vocab;
+    private final int embed;
+    private final int layers;
+    /** Parameters and gradients, live over the store's flat vectors. */
+    private final Block params;
+    private final Block grads;
 
     private Workspace ws;
     private Workspace spareWs;
     /** Input ids of the last forward pass, time-major: {@code ids[t * batch + b]}. */
     private int[] ids;
-    private double[] lastLogits;
-    private double[] lossGradient;
     private long counted;
     private boolean backwardReady;
 
@@ -56,15 +57,20 @@ public final class CharRnnNetwork {
         this.arch = arch;
         this.store = store;
         this.dtype = store.dataType();
+        this.cell = arch.cell();
         this.hidden = arch.hiddenSize();
-        this.gateRows = arch.cell().gates() * hidden;
+        this.gateRows = cell.gates() * hidden;
         this.directions = arch.directions();
         this.vocab = arch.vocabSize();
+        this.embed = arch.embedDim();
+        this.layers = arch.layers();
+        this.params = Block.over(store.params());
+        this.grads = Block.over(store.grads());
     }
 
     /** An all-zero state for {@code batch} rows, in the store's precision. */
     public RnnState zeroState(int batch) {
-        return new RnnState(arch.cell(), arch.layers(), directions, hidden, batch, dtype);
+        return new RnnState(cell, layers, directions, hidden, batch, dtype);
     }
 
     /**
@@ -83,33 +89,28 @@ public final class CharRnnNetwork {
         backwardReady = false;
         if (ws == null || !ws.fits(batch, time)) {
             // two shapes are kept so that alternating training and evaluation batches do not reallocate
-            Workspace other = spareWs != null && spareWs.fits(batch, time) ? spareWs : new Workspace(arch, dtype,
-                    batch, time);
+            Workspace other = spareWs != null && spareWs.fits(batch, time) ? spareWs
+                    : new Workspace(arch, dtype, batch, time);
             spareWs = ws;
             ws = other;
         }
         // copied: the caller may refill its arrays before calling backward
         ids = timeMajorIds(inputs);
-        if (arch.embedDim() > 0) {
+        if (embed > 0) {
             gatherEmbedding();
         }
-        for (int l = 0; l < arch.layers(); l++) {
+        for (int l = 0; l < layers; l++) {
             for (int d = 0; d < directions; d++) {
-                int ld = l * directions + d;
-                loadInitialState(ld, d, state);
+                loadInitialState(l, d, state);
                 inputProjection(l, d);
                 recurrence(l, d);
                 if (d == 0) {
-                    int last = time - 1;
-                    state.h(ld).assign(ws.y[l].rows(last, 0, hidden));
-                    if (ws.cells != null) {
-                        state.c(ld).assign(ws.cells[ld].at(last));
-                    }
+                    saveFinalState(l, state);
                 }
             }
         }
         headForward();
-        double loss = softmaxCrossEntropy(targets);
+        double loss = softmaxCrossEntropy(targets, keepForBackward);
         backwardReady = keepForBackward;
         return loss;
     }
@@ -129,25 +130,16 @@ public final class CharRnnNetwork {
         if (!backwardReady) {
             throw new IllegalStateException("backward needs a preceding forward(..., keepForBackward=true)");
         }
+        // one native fill; the gradients written by scatter loops below accumulate into it
         store.grads().assign(0);
-        double[] scaled = new double[lossGradient.length];
-        for (int i = 0; i < scaled.length; i++) {
-            scaled[i] = lossScale * lossGradient[i];
-        }
-        ws.dLogits.assign(Nd4j.createFromArray(scaled).castTo(dtype).reshape((long) ws.time * ws.batch, vocab));
-        headBackward();
-        for (int l = arch.layers() - 1; l >= 0; l--) {
-            if (l > 0) {
-                ws.dy[l - 1].all.assign(0);
-            } else if (ws.dx0 != null) {
-                ws.dx0.all.assign(0);
-            }
+        headBackward(lossScale);
+        for (int l = layers - 1; l >= 0; l--) {
             for (int d = 0; d < directions; d++) {
                 recurrenceBackward(l, d);
                 inputBackward(l, d);
             }
         }
-        if (arch.embedDim() > 0) {
+        if (embed > 0) {
             scatterEmbeddingGradient();
         }
     }
@@ -162,7 +154,7 @@ public final class CharRnnNetwork {
             for (int b = 0; b < ws.batch; b++) {
                 int base = (t * ws.batch + b) * vocab;
                 for (int v = 0; v < vocab; v++) {
-                    out[b][t][v] = (float) lastLogits[base + v];
+                    out[b][t][v] = (float) ws.logits.get(base + v);
                 }
             }
         }
@@ -194,33 +186,12 @@ public final class CharRnnNetwork {
             }
         }
         if (state.batch() != inputs.length || state.hiddenSize() != hidden
-                || state.layerDirections() != arch.layers() * directions
-                || state.hasCell() != (arch.cell() == CellType.LSTM) || state.h(0).dataType() != dtype) {
+                || state.layerDirections() != layers * directions
+                || state.hasCell() != (cell == CellType.LSTM) || state.isDouble() != (dtype == DataType.DOUBLE)) {
             throw new IllegalArgumentException("state does not fit this network and batch of " + inputs.length
                     + "; create it with zeroState");
         }
         return time;
-    }
-
-    /** Right-to-left directions start from zero: their "previous" step lies past the end of this call. */
-    private void loadInitialState(int ld, int d, RnnState state) {
-        if (d == 0) {
-            ws.h0[ld].assign(state.h(ld));
-        } else {
-            ws.h0[ld].assign(0);
-        }
-        if (ws.c0 != null) {
-            if (d == 0) {
-                ws.c0[ld].assign(state.c(ld));
-            } else {
-                ws.c0[ld].assign(0);
-            }
-        }
-    }
-
-    private void gatherEmbedding() {
-        INDArray rows = Nd4j.pullRows(store.param(Architecture.EMBEDDING), 1, ids);
-        ws.x0.all.assign(rows.reshape(ws.time, ws.batch, arch.embedDim()));
     }
 
     private static int[] timeMajorIds(int[][] inputs) {
@@ -235,189 +206,344 @@ public final class CharRnnNetwork {
         return out;
     }
 
-    /** Fills the gate buffer with {@code W_ih x + b} for every step, the part that does not depend on the state. */
-    private void inputProjection(int l, int d) {
-        boolean reverse = d == 1;
-        int ld = l * directions + d;
-        INDArray wIh = store.param(Architecture.weightIh(l, reverse));
-        TimeBuffer z = ws.gates[ld];
-        INDArray projected;
-        if (l == 0 && arch.embedDim() == 0) {
-            // One-hot input: W_ih x is column x of W_ih, a gather rather than a GEMM over the vocabulary.
-            projected = Nd4j.pullRows(wIh.transpose().dup('c'), 1, ids);
-        } else {
-            // One GEMM over all time·batch rows (about 50 GFLOP/s here) beats one per step with only `batch`
-            // columns (about 30); the rows are then transposed into the per-step gate layout in one op.
-            if (l > 0 && d == 0) {
-                ws.layerInput[l].assign(ws.y[l - 1].all.permute(0, 2, 1));
-            }
-            projected = ws.natural.reshape((long) ws.time * ws.batch, gateRows);
-            Nd4j.gemm(layerInput(l), wIh, projected, false, true, 1.0, 0.0);
+    private void gatherEmbedding() {
+        int table = store.offset(Architecture.EMBEDDING);
+        for (int row = 0; row < ids.length; row++) {
+            ws.x0.copy(params, table + ids[row] * embed, row * embed, embed);
         }
-        z.all.assign(projected.reshape(ws.time, ws.batch, gateRows).permute(0, 2, 1));
-        INDArray bIh = store.param(Architecture.biasIh(l, reverse));
-        INDArray bHh = store.param(Architecture.biasHh(l, reverse));
-        INDArray bias = bIh.dup();
-        if (arch.cell() == CellType.GRU) {
-            // The candidate's recurrent bias b_hn sits inside the reset product (or after W_hn), so only the
-            // r and z rows can fold b_hh into the input projection.
-            rows(bias, 0, 2 * hidden).addi(rows(bHh, 0, 2 * hidden));
-            TimeBuffer rn = ws.candidateRecurrent[ld];
-            rn.all.assign(0);
-            Nd4j.exec(new BroadcastAddOp(rn.all, rows(bHh, 2 * hidden, 3 * hidden), rn.all, 1));
-        } else {
-            bias.addi(bHh);
-        }
-        Nd4j.exec(new BroadcastAddOp(z.all, bias, z.all, 1));
+    }
+
+    /** Width of one layer-output row: both directions side by side. */
+    private int outWidth() {
+        return directions * hidden;
+    }
+
+    /** Row of the output buffer holding step t (the guard block before step 0 is rows 0..batch-1). */
+    private int outRow(int t) {
+        return (t + 1) * ws.batch;
+    }
+
+    /** Row of the output buffer holding the state a direction's step t starts from. */
+    private int previousRow(int t, int d) {
+        return (d == 0 ? t : t + 2) * ws.batch;
     }
 
     /**
-     * Rows {@code from .. to-1} of a contiguous row-major matrix or vector, as a view. Built directly because
-     * {@code INDArray.get(interval)} on such a view returned an empty array for some shapes (ND4J 1.0.0-M2.1,
-     * e.g. rows 12..17 of an [18, 6] parameter view).
+     * Left-to-right directions start from the carried state, in the guard block before step 0; right-to-left ones
+     * from zero, in the guard block after step T−1 (their "previous" step lies past the end of this call).
      */
-    private static INDArray rows(INDArray a, int from, int to) {
-        long rowLength = a.rank() == 1 ? 1 : a.size(1);
-        long[] shape = a.rank() == 1 ? new long[] {to - from} : new long[] {to - from, rowLength};
-        long[] stride = a.rank() == 1 ? new long[] {1} : new long[] {rowLength, 1};
-        return Nd4j.create(a.data(), shape, stride, a.offset() + from * rowLength, 'c', a.dataType());
+    private void loadInitialState(int l, int d, RnnState state) {
+        int ld = l * directions + d;
+        int width = outWidth();
+        int guard = d == 0 ? 0 : ws.time + 1;
+        for (int b = 0; b < ws.batch; b++) {
+            int row = guard * ws.batch + b;
+            if (d == 0) {
+                ws.out[l].copy(state.h(ld), b * hidden, row * width, hidden);
+            } else {
+                ws.out[l].zero(row * width + hidden, hidden);
+            }
+            if (ws.cells != null) {
+                if (d == 0) {
+                    ws.cells[ld].copy(state.c(ld), b * hidden, row * hidden, hidden);
+                } else {
+                    ws.cells[ld].zero(row * hidden, hidden);
+                }
+            }
+        }
+    }
+
+    private void saveFinalState(int l, RnnState state) {
+        int ld = l * directions;
+        int last = outRow(ws.time - 1);
+        for (int b = 0; b < ws.batch; b++) {
+            state.h(ld).copy(ws.out[l], (last + b) * outWidth(), b * hidden, hidden);
+            if (ws.cells != null) {
+                state.c(ld).copy(ws.cells[ld], (last + b) * hidden, b * hidden, hidden);
+            }
+        }
+    }
+
+    private int inputWidth(int l) {
+        return l == 0 ? embed : outWidth();
+    }
+
+    /** The input of layer l, one row per (time, batch) position: {@code [time·batch, inputWidth(l)]}. */
+    private Mat layerInput(int l) {
+        return l == 0 ? Blas.mat(ws.x0, 0, embed) : Blas.mat(ws.out[l - 1], ws.batch * outWidth(), outWidth());
+    }
+
+    private Mat weight(String name, int columns) {
+        return Blas.mat(params, store.offset(name), columns);
+    }
+
+    private Mat gradient(String name, int columns) {
+        return Blas.mat(grads, store.offset(name), columns);
+    }
+
+    /** Fills the gate buffer with {@code x W_ihᵀ} for every step at once; biases are added in the step loop. */
+    private void inputProjection(int l, int d) {
+        int ld = l * directions + d;
+        String wIh = Architecture.weightIh(l, d == 1);
+        Block gates = ws.gates[ld];
+        if (l == 0 && embed == 0) {
+            // One-hot input: x W_ihᵀ is column x of W_ih, a gather rather than a GEMM over the vocabulary.
+            int w = store.offset(wIh);
+            for (int row = 0; row < ids.length; row++) {
+                int id = ids[row];
+                for (int j = 0; j < gateRows; j++) {
+                    gates.set(row * gateRows + j, params.get(w + j * vocab + id));
+                }
+            }
+        } else {
+            int in = inputWidth(l);
+            Blas.gemm(false, true, ws.rows, gateRows, in, 1, layerInput(l), weight(wIh, in), 0,
+                    Blas.mat(gates, 0, gateRows));
+        }
+    }
+
+    /** A bias vector as a Java array, read once per layer rather than once per step. */
+    private double[] vector(String name, int length) {
+        int first = store.offset(name);
+        double[] out = new double[length];
+        for (int j = 0; j < length; j++) {
+            out[j] = params.get(first + j);
+        }
+        return out;
+    }
+
+    /**
+     * The bias added to the input side of each gate: b_ih + b_hh, except that a GRU's candidate keeps b_hn on the
+     * recurrent side, inside the reset product (or after W_hn), so only its r and z rows fold b_hh in.
+     */
+    private double[] inputBias(int l, int d) {
+        double[] bias = vector(Architecture.biasIh(l, d == 1), gateRows);
+        double[] recurrent = vector(Architecture.biasHh(l, d == 1), gateRows);
+        int folded = cell == CellType.GRU ? 2 * hidden : gateRows;
+        for (int j = 0; j < folded; j++) {
+            bias[j] += recurrent[j];
+        }
+        return bias;
     }
 
     private void recurrence(int l, int d) {
         int ld = l * directions + d;
-        INDArray wHh = store.param(Architecture.weightHh(l, d == 1));
-        TimeBuffer z = ws.gates[ld];
-        TimeBuffer y = ws.y[l];
-        int row0 = d * hidden;
+        Mat wHh = weight(Architecture.weightHh(l, d == 1), hidden);
+        double[] bias = inputBias(l, d);
+        double[] candidateBias = cell == CellType.GRU
+                ? java.util.Arrays.copyOfRange(vector(Architecture.biasHh(l, d == 1), gateRows), 2 * hidden, gateRows)
+                : null;
         for (int step = 0; step < ws.time; step++) {
             int t = d == 0 ? step : ws.time - 1 - step;
-            int prevT = d == 0 ? t - 1 : t + 1;
-            INDArray hPrev = step == 0 ? ws.h0[ld] : y.rows(prevT, row0, hidden);
-            INDArray out = y.rows(t, row0, hidden);
-            switch (arch.cell()) {
+            Mat hPrev = Blas.mat(ws.out[l], previousRow(t, d) * outWidth() + d * hidden, outWidth());
+            switch (cell) {
                 case RNN -> {
-                    INDArray pre = z.at(t);
-                    Nd4j.gemm(wHh, hPrev, pre, false, false, 1.0, 1.0);
-                    if (arch.activation() == RnnActivation.RELU) {
-                        Nd4j.exec(new RectifiedLinear(pre, out, 0.0));
-                    } else {
-                        Nd4j.exec(new Tanh(pre, out));
-                    }
+                    Blas.gemm(false, true, ws.batch, hidden, hidden, 1, hPrev, wHh, 1,
+                            Blas.mat(ws.gates[ld], t * ws.batch * hidden, hidden));
+                    rnnStep(ld, l, d, t, bias);
                 }
                 case LSTM -> {
-                    Nd4j.gemm(wHh, hPrev, z.at(t), false, false, 1.0, 1.0);
-                    INDArray inputForget = z.rows(t, 0, 2 * hidden);
-                    INDArray i = z.rows(t, 0, hidden);
-                    INDArray f = z.rows(t, hidden, hidden);
-                    INDArray g = z.rows(t, 2 * hidden, hidden);
-                    INDArray o = z.rows(t, 3 * hidden, hidden);
-                    Nd4j.exec(new Sigmoid(inputForget, inputForget));
-                    Nd4j.exec(new Tanh(g, g));
-                    Nd4j.exec(new Sigmoid(o, o));
-                    INDArray cPrev = step == 0 ? ws.c0[ld] : ws.cells[ld].at(prevT);
-                    INDArray c = ws.cells[ld].at(t);
-                    f.mul(cPrev, c);
-                    c.addi(i.mul(g, ws.s1));
-                    INDArray tanhC = ws.tanhCells[ld].at(t);
-                    Nd4j.exec(new Tanh(c, tanhC));
-                    o.mul(tanhC, out);
+                    Blas.gemm(false, true, ws.batch, gateRows, hidden, 1, hPrev, wHh, 1,
+                            Blas.mat(ws.gates[ld], t * ws.batch * gateRows, gateRows));
+                    lstmStep(ld, l, d, t, bias);
                 }
-                case GRU -> gruStep(ld, wHh, z, t, hPrev, out);
+                case GRU -> gruStep(ld, l, d, t, hPrev, wHh, bias, candidateBias);
             }
         }
     }
 
-    private void gruStep(int ld, INDArray wHh, TimeBuffer z, int t, INDArray hPrev, INDArray out) {
-        INDArray resetUpdate = z.rows(t, 0, 2 * hidden);
-        INDArray r = z.rows(t, 0, hidden);
-        INDArray u = z.rows(t, hidden, hidden);
-        INDArray n = z.rows(t, 2 * hidden, hidden);
-        INDArray wResetUpdate = rows(wHh, 0, 2 * hidden);
-        INDArray wCandidate = rows(wHh, 2 * hidden, 3 * hidden);
-        INDArray recurrentN = ws.candidateRecurrent[ld].at(t);
-        Nd4j.gemm(wResetUpdate, hPrev, resetUpdate, false, false, 1.0, 1.0);
-        Nd4j.exec(new Sigmoid(resetUpdate, resetUpdate));
-        if (arch.linearBeforeReset()) {
-            Nd4j.gemm(wCandidate, hPrev, recurrentN, false, false, 1.0, 1.0);
-            n.addi(r.mul(recurrentN, ws.s1));
-        } else {
-            INDArray resetHidden = ws.resetHidden[ld].at(t);
-            r.mul(hPrev, resetHidden);
-            Nd4j.gemm(wCandidate, resetHidden, recurrentN, false, false, 1.0, 1.0);
-            n.addi(recurrentN);
+    private void rnnStep(int ld, int l, int d, int t, double[] bias) {
+        Block gates = ws.gates[ld];
+        Block out = ws.out[l];
+        boolean relu = arch.activation() == RnnActivation.RELU;
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * hidden;
+            int y = (outRow(t) + b) * outWidth() + d * hidden;
+            for (int j = 0; j < hidden; j++) {
+                double pre = gates.get(z + j) + bias[j];
+                out.set(y + j, relu ? Math.max(pre, 0) : tanh(pre));
+            }
         }
-        Nd4j.exec(new Tanh(n, n));
-        // h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-        hPrev.sub(n, ws.s1).muli(u);
-        n.add(ws.s1, out);
+    }
+
+    /** Gate activations (kept in the gate buffer for backward), c = f⊙c' + i⊙g, h = o⊙tanh(c). */
+    private void lstmStep(int ld, int l, int d, int t, double[] bias) {
+        Block gates = ws.gates[ld];
+        Block cells = ws.cells[ld];
+        Block tanhCells = ws.tanhCells[ld];
+        Block out = ws.out[l];
+        int h = hidden;
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * gateRows;
+            int cRow = (outRow(t) + b) * h;
+            int cPrevRow = (previousRow(t, d) + b) * h;
+            int y = (outRow(t) + b) * outWidth() + d * h;
+            int position = (t * ws.batch + b) * h;
+            for (int j = 0; j < h; j++) {
+                double i = sigmoid(gates.get(z + j) + bias[j]);
+                double f = sigmoid(gates.get(z + h + j) + bias[h + j]);
+                double g = tanh(gates.get(z + 2 * h + j) + bias[2 * h + j]);
+                double o = sigmoid(gates.get(z + 3 * h + j) + bias[3 * h + j]);
+                gates.set(z + j, i);
+                gates.set(z + h + j, f);
+                gates.set(z + 2 * h + j, g);
+                gates.set(z + 3 * h + j, o);
+                cells.set(cRow + j, f * cells.get(cPrevRow + j) + i * g);
+                // read back so that backward sees exactly the stored (rounded) values
+                double tc = tanh(cells.get(cRow + j));
+                tanhCells.set(position + j, tc);
+                out.set(y + j, o * tanhCells.get(position + j));
+            }
+        }
     }
 
     /**
-     * Logits for all positions with one GEMM: the head's inputs are first transposed to one row per (time, batch)
-     * position, which also gives the softmax contiguous rows.
+     * GRU step, PyTorch's equations: r, z = σ(W_i x + b_i + W_h h + b_h); n = tanh(W_in x + b_in + r ⊙ (W_hn h +
+     * b_hn)) with {@code linear_before_reset}, else tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn); h' = n + z ⊙ (h − n).
      */
-    private void headForward() {
-        TimeBuffer features = directions == 1 ? ws.y[arch.layers() - 1] : ws.features;
-        if (directions == 2) {
-            for (int t = 0; t < ws.time; t++) {
-                assembleClozeFeature(t);
+    private void gruStep(int ld, int l, int d, int t, Mat hPrev, Mat wHh, double[] bias, double[] candidateBias) {
+        Block gates = ws.gates[ld];
+        Block rec = ws.recurrentProduct;
+        Block out = ws.out[l];
+        int h = hidden;
+        boolean linearBeforeReset = arch.linearBeforeReset();
+        // linear_before_reset: the whole recurrent product at once and one pass; otherwise r and z first, then
+        // W_hn (r ⊙ h) needs a second product and a second pass
+        Blas.gemm(false, true, ws.batch, linearBeforeReset ? gateRows : 2 * h, h, 1, hPrev, wHh, 0,
+                Blas.mat(rec, 0, gateRows));
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * gateRows;
+            int p = b * gateRows;
+            int hp = hPrev.first() + b * hPrev.ld();
+            int position = (t * ws.batch + b) * h;
+            for (int j = 0; j < h; j++) {
+                gates.set(z + j, sigmoid(gates.get(z + j) + bias[j] + rec.get(p + j)));
+                gates.set(z + h + j, sigmoid(gates.get(z + h + j) + bias[h + j] + rec.get(p + h + j)));
+                if (linearBeforeReset) {
+                    gruOutput(ld, l, d, t, b, j, hp, bias, candidateBias);
+                } else {
+                    ws.resetHidden[ld].set(position + j, gates.get(z + j) * out.get(hp + j));
+                }
             }
         }
-        ws.headInput.assign(features.all.permute(0, 2, 1));
-        Nd4j.gemm(headInputRows(), store.param(Architecture.HEAD_WEIGHT), ws.logits, false, true, 1.0, 0.0);
-        ws.logits.addiRowVector(store.param(Architecture.HEAD_BIAS));
-    }
-
-    private INDArray headInputRows() {
-        return ws.headInput.reshape((long) ws.time * ws.batch, arch.headInputSize());
-    }
-
-    /** The cloze objective's input at step t: left-to-right output at t−1, right-to-left output at t+1. */
-    private void assembleClozeFeature(int t) {
-        TimeBuffer top = ws.y[arch.layers() - 1];
-        INDArray left = ws.features.rows(t, 0, hidden);
-        INDArray right = ws.features.rows(t, hidden, hidden);
-        if (t > 0) {
-            left.assign(top.rows(t - 1, 0, hidden));
-        } else {
-            left.assign(0);
+        if (linearBeforeReset) {
+            return;
         }
-        if (t < ws.time - 1) {
-            right.assign(top.rows(t + 1, hidden, hidden));
-        } else {
-            right.assign(0);
+        Blas.gemm(false, true, ws.batch, h, h, 1, Blas.mat(ws.resetHidden[ld], t * ws.batch * h, h),
+                Blas.mat(params, wHh.first() + 2 * h * h, h), 0, Blas.mat(rec, 2 * h, gateRows));
+        for (int b = 0; b < ws.batch; b++) {
+            int hp = hPrev.first() + b * hPrev.ld();
+            for (int j = 0; j < h; j++) {
+                gruOutput(ld, l, d, t, b, j, hp, bias, candidateBias);
+            }
         }
     }
 
-    /** Log-softmax in double precision, max-shifted; keeps {@code softmax − onehot} per counted position. */
-    private double softmaxCrossEntropy(int[][] targets) {
-        lastLogits = flat(ws.logits);
-        lossGradient = new double[lastLogits.length];
-        int batch = ws.batch;
+    /** The candidate n and the new state h' of one GRU unit, once r and z are in the gate buffer. */
+    private void gruOutput(int ld, int l, int d, int t, int b, int j, int hp, double[] bias, double[] candidateBias) {
+        Block gates = ws.gates[ld];
+        Block out = ws.out[l];
+        int h = hidden;
+        int z = (t * ws.batch + b) * gateRows;
+        int position = (t * ws.batch + b) * h + j;
+        // W_hn h + b_hn, or W_hn (r ⊙ h) + b_hn, kept for backward
+        ws.candidateRecurrent[ld].set(position, ws.recurrentProduct.get(b * gateRows + 2 * h + j) + candidateBias[j]);
+        double recurrentN = ws.candidateRecurrent[ld].get(position);
+        double n = tanh(gates.get(z + 2 * h + j) + bias[2 * h + j]
+                + (arch.linearBeforeReset() ? gates.get(z + j) * recurrentN : recurrentN));
+        gates.set(z + 2 * h + j, n);
+        // read back so that backward sees exactly the stored (rounded) value
+        double stored = gates.get(z + 2 * h + j);
+        out.set((outRow(t) + b) * outWidth() + d * h + j, stored + gates.get(z + h + j) * (out.get(hp + j) - stored));
+    }
+
+    private static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    /** tanh through one exp (Math.tanh is not an intrinsic on JDK 17); exp of a non-positive argument cannot overflow. */
+    private static double tanh(double x) {
+        double e = Math.exp(-2 * Math.abs(x));
+        double t = (1 - e) / (1 + e);
+        return x < 0 ? -t : t;
+    }
+
+    /** The head's input: the top layer's output rows, or for the cloze objective the assembled features. */
+    private Mat headInput() {
+        int top = layers - 1;
+        return directions == 1 ? Blas.mat(ws.out[top], ws.batch * hidden, hidden) : Blas.mat(ws.features, 0,
+                2 * hidden);
+    }
+
+    /** Logits for all positions with one GEMM; the bias is added in the softmax loop. */
+    private void headForward() {
+        if (directions == 2) {
+            assembleClozeFeatures();
+        }
+        int in = arch.headInputSize();
+        Blas.gemm(false, true, ws.rows, vocab, in, 1, headInput(), weight(Architecture.HEAD_WEIGHT, in), 0,
+                Blas.mat(ws.logits, 0, vocab));
+    }
+
+    /**
+     * The cloze objective's input at step t: left-to-right output at t−1, right-to-left output at t+1, zero past
+     * either end (not the carried state, which the guard block before step 0 holds).
+     */
+    private void assembleClozeFeatures() {
+        Block top = ws.out[layers - 1];
+        int width = 2 * hidden;
+        for (int t = 0; t < ws.time; t++) {
+            for (int b = 0; b < ws.batch; b++) {
+                int row = (t * ws.batch + b) * width;
+                if (t > 0) {
+                    ws.features.copy(top, (outRow(t - 1) + b) * width, row, hidden);
+                } else {
+                    ws.features.zero(row, hidden);
+                }
+                // step T's row is the zero guard block
+                ws.features.copy(top, (outRow(t + 1) + b) * width + hidden, row + hidden, hidden);
+            }
+        }
+    }
+
+    /**
+     * Adds the head bias to the logits and takes a max-shifted log-softmax in double precision; with
+     * {@code keepGradient} stores {@code softmax − onehot} per counted position (zero for ignored ones), scaled later.
+     */
+    private double softmaxCrossEntropy(int[][] targets, boolean keepGradient) {
+        double[] bias = vector(Architecture.HEAD_BIAS, vocab);
+        Block logits = ws.logits;
+        Block dLogits = ws.dLogits;
+        double[] probabilities = new double[vocab];
         double loss = 0;
         long n = 0;
         for (int t = 0; t < ws.time; t++) {
-            for (int b = 0; b < batch; b++) {
+            for (int b = 0; b < ws.batch; b++) {
+                int base = (t * ws.batch + b) * vocab;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < vocab; v++) {
+                    logits.set(base + v, logits.get(base + v) + bias[v]);
+                    max = Math.max(max, logits.get(base + v));
+                }
                 int target = targets[b][t];
                 if (target < 0) {
+                    if (keepGradient) {
+                        dLogits.zero(base, vocab);
+                    }
                     continue;
                 }
-                int base = (t * batch + b) * vocab;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int v = base; v < base + vocab; v++) {
-                    max = Math.max(max, lastLogits[v]);
-                }
                 double sum = 0;
-                for (int v = base; v < base + vocab; v++) {
-                    double e = Math.exp(lastLogits[v] - max);
-                    lossGradient[v] = e;
+                for (int v = 0; v < vocab; v++) {
+                    double e = Math.exp(logits.get(base + v) - max);
+                    probabilities[v] = e;
                     sum += e;
                 }
-                loss += max + Math.log(sum) - lastLogits[base + target];
-                for (int v = base; v < base + vocab; v++) {
-                    lossGradient[v] /= sum;
+                loss += max + Math.log(sum) - logits.get(base + target);
+                if (keepGradient) {
+                    for (int v = 0; v < vocab; v++) {
+                        dLogits.set(base + v, probabilities[v] / sum - (v == target ? 1 : 0));
+                    }
                 }
-                lossGradient[base + target] -= 1;
                 n++;
             }
         }
@@ -427,275 +553,267 @@ public final class CharRnnNetwork {
 
     // ---------------------------------------------------------------- backward
 
-    private void headBackward() {
-        INDArray w = store.param(Architecture.HEAD_WEIGHT);
-        Nd4j.gemm(ws.dLogits, headInputRows(), store.grad(Architecture.HEAD_WEIGHT), true, false, 1.0, 1.0);
-        store.grad(Architecture.HEAD_BIAS).assign(ws.dLogits.sum(0));
-        INDArray dInput = ws.dHeadInput;
-        Nd4j.gemm(ws.dLogits, w, dInput.reshape((long) ws.time * ws.batch, arch.headInputSize()), false, false,
-                1.0, 0.0);
-        TimeBuffer dTop = ws.dy[arch.layers() - 1];
+    /** The loss scale enters as the GEMMs' alpha, so the stored softmax gradient is never rescaled. */
+    private void headBackward(double scale) {
+        int in = arch.headInputSize();
+        Mat dLogits = Blas.mat(ws.dLogits, 0, vocab);
+        Blas.gemm(true, false, vocab, in, ws.rows, scale, dLogits, headInput(), 0,
+                gradient(Architecture.HEAD_WEIGHT, in));
+        Blas.columnSums(ws.rows, vocab, scale, dLogits, ws.ones, grads, store.offset(Architecture.HEAD_BIAS));
+        int top = layers - 1;
         if (directions == 1) {
-            dTop.all.assign(dInput.permute(0, 2, 1));
+            Blas.gemm(false, false, ws.rows, in, vocab, scale, dLogits, weight(Architecture.HEAD_WEIGHT, in), 0,
+                    Blas.mat(ws.dOut[top], 0, hidden));
             return;
         }
-        // cloze objective: the feature at t came from the left-to-right output at t−1 and right-to-left at t+1
-        ws.dFeatures.all.assign(dInput.permute(0, 2, 1));
-        dTop.all.assign(0);
+        Blas.gemm(false, false, ws.rows, in, vocab, scale, dLogits, weight(Architecture.HEAD_WEIGHT, in), 0,
+                Blas.mat(ws.dFeatures, 0, in));
+        // the feature at t came from the left-to-right output at t−1 and the right-to-left output at t+1
+        Block dTop = ws.dOut[top];
+        dTop.zero(0, dTop.length);
         for (int t = 0; t < ws.time; t++) {
-            if (t > 0) {
-                dTop.rows(t - 1, 0, hidden).addi(ws.dFeatures.rows(t, 0, hidden));
-            }
-            if (t < ws.time - 1) {
-                dTop.rows(t + 1, hidden, hidden).addi(ws.dFeatures.rows(t, hidden, hidden));
+            for (int b = 0; b < ws.batch; b++) {
+                int row = (t * ws.batch + b) * in;
+                if (t > 0) {
+                    dTop.copy(ws.dFeatures, row, ((t - 1) * ws.batch + b) * in, hidden);
+                }
+                if (t < ws.time - 1) {
+                    dTop.copy(ws.dFeatures, row + hidden, ((t + 1) * ws.batch + b) * in + hidden, hidden);
+                }
             }
         }
     }
 
     private void recurrenceBackward(int l, int d) {
         int ld = l * directions + d;
-        INDArray wHh = store.param(Architecture.weightHh(l, d == 1));
-        INDArray dWhh = store.grad(Architecture.weightHh(l, d == 1));
-        TimeBuffer z = ws.gates[ld];
-        TimeBuffer dz = ws.dGates[ld];
-        TimeBuffer y = ws.y[l];
-        TimeBuffer dy = ws.dy[l];
-        int row0 = d * hidden;
-        precomputeSlopes(ld, l, d);
-        ws.dh.assign(0);
+        String name = Architecture.weightHh(l, d == 1);
+        Mat wHh = weight(name, hidden);
+        ws.dh.zero(0, ws.dh.length);
         if (ws.dc != null) {
-            ws.dc.assign(0);
+            ws.dc.zero(0, ws.dc.length);
         }
+        Mat dh = Blas.mat(ws.dh, 0, hidden);
         for (int step = ws.time - 1; step >= 0; step--) {
             int t = d == 0 ? step : ws.time - 1 - step;
-            int prevT = d == 0 ? t - 1 : t + 1;
-            INDArray hPrev = step == 0 ? ws.h0[ld] : y.rows(prevT, row0, hidden);
-            INDArray dOut = ws.s1;
-            dy.rows(t, row0, hidden).add(ws.dh, dOut);
-            switch (arch.cell()) {
+            Mat dGates = Blas.mat(ws.dGates[ld], t * ws.batch * gateRows, gateRows);
+            // the last step processed has no earlier step to pass dh to: no gradient flows into the carried state
+            boolean carry = step > 0;
+            switch (cell) {
                 case RNN -> {
-                    INDArray dPre = dz.at(t);
-                    dOut.mul(ws.slopes.rows(t, row0, hidden), dPre);
-                    Nd4j.gemm(wHh, dPre, ws.dh, true, false, 1.0, 0.0);
-                    Nd4j.gemm(dPre, hPrev, dWhh, false, true, 1.0, 1.0);
+                    rnnStepBackward(ld, l, d, t);
+                    if (carry) {
+                        Blas.gemm(false, false, ws.batch, hidden, hidden, 1, dGates, wHh, 0, dh);
+                    }
                 }
                 case LSTM -> {
-                    lstmGateGradients(ld, z, dz, t, step == 0 ? ws.c0[ld] : ws.cells[ld].at(prevT), dOut);
-                    Nd4j.gemm(wHh, dz.at(t), ws.dh, true, false, 1.0, 0.0);
-                    Nd4j.gemm(dz.at(t), hPrev, dWhh, false, true, 1.0, 1.0);
+                    lstmStepBackward(ld, l, d, t);
+                    if (carry) {
+                        Blas.gemm(false, false, ws.batch, hidden, gateRows, 1, dGates, wHh, 0, dh);
+                    }
                 }
-                case GRU -> gruStepBackward(ld, wHh, dWhh, z, dz, t, hPrev, dOut);
+                case GRU -> gruStepBackward(ld, l, d, t, wHh, carry);
             }
         }
+        // Every step's previous state is a row block of the layer's output buffer, so dW_hh = Σ_t dz_tᵀ h_{t−1} is
+        // one GEMM over all positions rather than one accumulation per step.
+        Mat previous = Blas.mat(ws.out[l], previousRow(0, d) * outWidth() + d * hidden, outWidth());
+        Mat dWhh = gradient(name, hidden);
+        Block recurrentSide = cell == CellType.GRU && arch.linearBeforeReset() ? ws.dRecurrent[ld] : ws.dGates[ld];
+        Mat dRecurrent = Blas.mat(recurrentSide, 0, gateRows);
+        if (cell == CellType.GRU && !arch.linearBeforeReset()) {
+            // W_hn multiplies r ⊙ h, not h
+            Blas.gemm(true, false, 2 * hidden, hidden, ws.rows, 1, dRecurrent, previous, 0, dWhh);
+            Blas.gemm(true, false, hidden, hidden, ws.rows, 1, Blas.mat(recurrentSide, 2 * hidden, gateRows),
+                    Blas.mat(ws.resetHidden[ld], 0, hidden), 0,
+                    Blas.mat(grads, dWhh.first() + 2 * hidden * hidden, hidden));
+        } else {
+            Blas.gemm(true, false, gateRows, hidden, ws.rows, 1, dRecurrent, previous, 0, dWhh);
+        }
+        Blas.columnSums(ws.rows, gateRows, 1, dRecurrent, ws.ones, grads,
+                store.offset(Architecture.biasHh(l, d == 1)));
     }
 
-    /**
-     * Activation slopes that do not depend on the incoming gradient, computed for all steps in a few large ops
-     * instead of several small ones per step (per-op overhead dominates at these sizes, platform-notes.md):
-     * RNN: act'(pre) from the output (1 − h² or step(h)); LSTM and GRU: σ' = a(1 − a) over every gate row (the
-     * tanh rows, g and n, are overwritten per step), and for the LSTM 1 − tanh²(c).
-     */
-    private void precomputeSlopes(int ld, int l, int d) {
-        if (arch.cell() == CellType.RNN) {
-            if (d == 0) {
-                INDArray out = ws.y[l].all;
-                if (arch.activation() == RnnActivation.RELU) {
-                    Nd4j.exec(new Sign(out, ws.slopes.all));
-                } else {
-                    out.mul(out, ws.slopes.all);
-                    Nd4j.exec(new OneMinus(ws.slopes.all, ws.slopes.all));
-                }
+    /** The gradient reaching a step's output: from above (head or next layer) plus the carry from step t+1. */
+    private double outputGradient(int l, int d, int t, int b, int j) {
+        return ws.dOut[l].get((t * ws.batch + b) * outWidth() + d * hidden + j) + ws.dh.get(b * hidden + j);
+    }
+
+    private void rnnStepBackward(int ld, int l, int d, int t) {
+        Block dGates = ws.dGates[ld];
+        Block out = ws.out[l];
+        boolean relu = arch.activation() == RnnActivation.RELU;
+        for (int b = 0; b < ws.batch; b++) {
+            int y = (outRow(t) + b) * outWidth() + d * hidden;
+            int z = (t * ws.batch + b) * hidden;
+            for (int j = 0; j < hidden; j++) {
+                double h = out.get(y + j);
+                double slope = relu ? (h > 0 ? 1 : 0) : 1 - h * h;
+                dGates.set(z + j, outputGradient(l, d, t, b, j) * slope);
             }
-            return;
-        }
-        Nd4j.exec(new TimesOneMinus(ws.gates[ld].all, ws.slopes.all));
-        if (arch.cell() == CellType.LSTM) {
-            INDArray tanhC = ws.tanhCells[ld].all;
-            tanhC.mul(tanhC, ws.cellSlopes.all);
-            Nd4j.exec(new OneMinus(ws.cellSlopes.all, ws.cellSlopes.all));
         }
     }
 
     /** Gradients w.r.t. the LSTM gate pre-activations at step t; updates the cell-state carry {@code ws.dc}. */
-    private void lstmGateGradients(int ld, TimeBuffer z, TimeBuffer dz, int t, INDArray cPrev, INDArray dOut) {
-        INDArray i = z.rows(t, 0, hidden);
-        INDArray f = z.rows(t, hidden, hidden);
-        INDArray g = z.rows(t, 2 * hidden, hidden);
-        INDArray o = z.rows(t, 3 * hidden, hidden);
-        INDArray dI = dz.rows(t, 0, hidden);
-        INDArray dF = dz.rows(t, hidden, hidden);
-        INDArray dG = dz.rows(t, 2 * hidden, hidden);
-        INDArray dO = dz.rows(t, 3 * hidden, hidden);
-
-        // gradients w.r.t. the gate activations; their slopes are applied to all four blocks at once below
-        dOut.mul(ws.tanhCells[ld].at(t), dO);
-        // dc = dc_carry + dh ⊙ o ⊙ (1 − tanh²c)
-        INDArray dc = dOut.muli(o).muli(ws.cellSlopes.at(t)).addi(ws.dc);
-        dc.mul(g, dI);
-        dc.mul(cPrev, dF);
-        dc.mul(i, dG);
-        dc.mul(f, ws.dc);
-        INDArray gSlope = ws.slopes.rows(t, 2 * hidden, hidden);
-        g.mul(g, gSlope);
-        Nd4j.exec(new OneMinus(gSlope, gSlope));
-        dz.at(t).muli(ws.slopes.at(t));
+    private void lstmStepBackward(int ld, int l, int d, int t) {
+        Block gates = ws.gates[ld];
+        Block dGates = ws.dGates[ld];
+        Block cells = ws.cells[ld];
+        Block tanhCells = ws.tanhCells[ld];
+        Block dc = ws.dc;
+        int h = hidden;
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * gateRows;
+            int cPrevRow = (previousRow(t, d) + b) * h;
+            int position = (t * ws.batch + b) * h;
+            for (int j = 0; j < h; j++) {
+                double i = gates.get(z + j);
+                double f = gates.get(z + h + j);
+                double g = gates.get(z + 2 * h + j);
+                double o = gates.get(z + 3 * h + j);
+                double tc = tanhCells.get(position + j);
+                double dOut = outputGradient(l, d, t, b, j);
+                // dc = dc_carry + dh ⊙ o ⊙ (1 − tanh²c)
+                double dCell = dc.get(b * h + j) + dOut * o * (1 - tc * tc);
+                dGates.set(z + j, dCell * g * i * (1 - i));
+                dGates.set(z + h + j, dCell * cells.get(cPrevRow + j) * f * (1 - f));
+                dGates.set(z + 2 * h + j, dCell * i * (1 - g * g));
+                dGates.set(z + 3 * h + j, dOut * tc * o * (1 - o));
+                dc.set(b * h + j, dCell * f);
+            }
+        }
     }
 
-    private void gruStepBackward(int ld, INDArray wHh, INDArray dWhh, TimeBuffer z, TimeBuffer dz, int t,
-                                 INDArray hPrev, INDArray dOut) {
-        INDArray r = z.rows(t, 0, hidden);
-        INDArray u = z.rows(t, hidden, hidden);
-        INDArray n = z.rows(t, 2 * hidden, hidden);
-        INDArray dR = dz.rows(t, 0, hidden);
-        INDArray dU = dz.rows(t, hidden, hidden);
-        INDArray dN = dz.rows(t, 2 * hidden, hidden);
-        TimeBuffer dzh = ws.dRecurrent[ld];
-        INDArray dRecurrentN = dzh.rows(t, 2 * hidden, hidden);
-        INDArray s2 = ws.s2;
-        INDArray s3 = ws.s3;
-
-        // h' = n + z ⊙ (h − n): dz = dh' ⊙ (h − n), dh_direct = dh' ⊙ z, dn = dh' − dh_direct
-        hPrev.sub(n, s2);
-        dOut.mul(s2, dU);
-        dOut.mul(u, ws.dh);
-        dOut.sub(ws.dh, dN);
-        n.mul(n, s3);
-        dN.muli(Nd4j.exec(new OneMinus(s3, s3)));
-        INDArray recurrentN = ws.candidateRecurrent[ld].at(t);
-        INDArray wResetUpdate = rows(wHh, 0, 2 * hidden);
-        INDArray wCandidate = rows(wHh, 2 * hidden, 3 * hidden);
-        if (arch.linearBeforeReset()) {
-            dN.mul(r, dRecurrentN);
-            dN.mul(recurrentN, dR);
-        } else {
-            dRecurrentN.assign(dN);
-            Nd4j.gemm(wCandidate, dRecurrentN, s2, true, false, 1.0, 0.0);
-            s2.mul(hPrev, dR);
-            ws.dh.addi(s2.muli(r));
+    private void gruStepBackward(int ld, int l, int d, int t, Mat wHh, boolean carry) {
+        Block gates = ws.gates[ld];
+        Block dGates = ws.dGates[ld];
+        Block candidate = ws.candidateRecurrent[ld];
+        Block out = ws.out[l];
+        Block dh = ws.dh;
+        boolean linearBeforeReset = arch.linearBeforeReset();
+        int h = hidden;
+        int previous = previousRow(t, d);
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * gateRows;
+            int hp = (previous + b) * outWidth() + d * h;
+            int position = (t * ws.batch + b) * h;
+            for (int j = 0; j < h; j++) {
+                double r = gates.get(z + j);
+                double u = gates.get(z + h + j);
+                double n = gates.get(z + 2 * h + j);
+                double dOut = outputGradient(l, d, t, b, j);
+                // h' = n + z ⊙ (h − n): dz = dh' ⊙ (h − n), dh_direct = dh' ⊙ z, dn = dh' ⊙ (1 − z)
+                double dN = dOut * (1 - u) * (1 - n * n);
+                dGates.set(z + h + j, dOut * (out.get(hp + j) - n) * u * (1 - u));
+                dGates.set(z + 2 * h + j, dN);
+                dh.set(b * h + j, dOut * u);
+                if (linearBeforeReset) {
+                    double dR = dN * candidate.get(position + j);
+                    double dRz = dR * r * (1 - r);
+                    dGates.set(z + j, dRz);
+                    Block dRec = ws.dRecurrent[ld];
+                    dRec.set(z + j, dRz);
+                    dRec.set(z + h + j, dGates.get(z + h + j));
+                    dRec.set(z + 2 * h + j, dN * r);
+                }
+            }
         }
-        INDArray dResetUpdate = dzh.rows(t, 0, 2 * hidden);
-        dz.rows(t, 0, 2 * hidden).muli(ws.slopes.rows(t, 0, 2 * hidden));
-        dResetUpdate.assign(dz.rows(t, 0, 2 * hidden));
-        if (arch.linearBeforeReset()) {
-            Nd4j.gemm(wHh, dzh.at(t), ws.dh, true, false, 1.0, 1.0);
-            Nd4j.gemm(dzh.at(t), hPrev, dWhh, false, true, 1.0, 1.0);
-        } else {
-            Nd4j.gemm(wResetUpdate, dResetUpdate, ws.dh, true, false, 1.0, 1.0);
-            Nd4j.gemm(dResetUpdate, hPrev, rows(dWhh, 0, 2 * hidden), false, true, 1.0, 1.0);
-            Nd4j.gemm(dRecurrentN, ws.resetHidden[ld].at(t), rows(dWhh, 2 * hidden, 3 * hidden), false,
-                    true, 1.0, 1.0);
+        Mat dhMat = Blas.mat(dh, 0, h);
+        if (linearBeforeReset) {
+            if (carry) {
+                Blas.gemm(false, false, ws.batch, h, gateRows, 1, Blas.mat(ws.dRecurrent[ld],
+                        t * ws.batch * gateRows, gateRows), wHh, 1, dhMat);
+            }
+            return;
+        }
+        // d(r ⊙ h) = dn W_hn, then split into dr and the direct part of dh
+        Block s = ws.scratch;
+        Blas.gemm(false, false, ws.batch, h, h, 1, Blas.mat(dGates, (t * ws.batch) * gateRows + 2 * h, gateRows),
+                Blas.mat(params, wHh.first() + 2 * h * h, h), 0, Blas.mat(s, 0, h));
+        for (int b = 0; b < ws.batch; b++) {
+            int z = (t * ws.batch + b) * gateRows;
+            int hp = (previous + b) * outWidth() + d * h;
+            for (int j = 0; j < h; j++) {
+                double r = gates.get(z + j);
+                double dResetHidden = s.get(b * h + j);
+                dGates.set(z + j, dResetHidden * out.get(hp + j) * r * (1 - r));
+                dh.add(b * h + j, dResetHidden * r);
+            }
+        }
+        if (carry) {
+            Blas.gemm(false, false, ws.batch, h, 2 * h, 1, Blas.mat(dGates, t * ws.batch * gateRows, gateRows), wHh,
+                    1, dhMat);
         }
     }
 
     private void inputBackward(int l, int d) {
-        boolean reverse = d == 1;
         int ld = l * directions + d;
-        INDArray wIh = store.param(Architecture.weightIh(l, reverse));
-        INDArray dWih = store.grad(Architecture.weightIh(l, reverse));
-        TimeBuffer dz = ws.dGates[ld];
-        // back to time·batch rows, so that both products below are single large GEMMs
-        ws.natural.assign(dz.all.permute(0, 2, 1));
-        INDArray dProjected = ws.natural.reshape((long) ws.time * ws.batch, gateRows);
-        if (l == 0 && arch.embedDim() == 0) {
-            scatterOneHotGradient(dProjected, dWih);
-        } else {
-            Nd4j.gemm(dProjected, layerInput(l), dWih, true, false, 1.0, 1.0);
-            if (l == 0) {
-                Nd4j.gemm(dProjected, wIh, ws.dx0.all.reshape((long) ws.time * ws.batch, arch.embedDim()), false,
-                        false, 1.0, 1.0);
-            } else {
-                INDArray dInput = ws.dLayerInput;
-                Nd4j.gemm(dProjected, wIh, dInput.reshape((long) ws.time * ws.batch, directions * hidden), false,
-                        false, 1.0, 0.0);
-                ws.dy[l - 1].all.addi(dInput.permute(0, 2, 1));
-            }
+        String wIh = Architecture.weightIh(l, d == 1);
+        Mat dGates = Blas.mat(ws.dGates[ld], 0, gateRows);
+        Blas.columnSums(ws.rows, gateRows, 1, dGates, ws.ones, grads, store.offset(Architecture.biasIh(l, d == 1)));
+        if (l == 0 && embed == 0) {
+            scatterOneHotGradient(ws.dGates[ld], store.offset(wIh));
+            return;
         }
-        store.grad(Architecture.biasIh(l, reverse)).assign(sumOverTimeAndBatch(dz));
-        TimeBuffer dRecurrent = arch.cell() == CellType.GRU ? ws.dRecurrent[ld] : dz;
-        store.grad(Architecture.biasHh(l, reverse)).assign(sumOverTimeAndBatch(dRecurrent));
+        int in = inputWidth(l);
+        Blas.gemm(true, false, gateRows, in, ws.rows, 1, dGates, layerInput(l), 0, gradient(wIh, in));
+        // both directions read the same input: the second adds to the first
+        Mat dInput = l == 0 ? Blas.mat(ws.dx0, 0, embed) : Blas.mat(ws.dOut[l - 1], 0, outWidth());
+        Blas.gemm(false, false, ws.rows, in, gateRows, 1, dGates, weight(wIh, in), d == 0 ? 0 : 1, dInput);
     }
 
     /** One-hot input: W_ih's column for symbol x receives the gate gradients of every position reading x. */
-    private void scatterOneHotGradient(INDArray dProjected, INDArray dWih) {
-        double[] dColumns = flat(dProjected);
-        double[] acc = new double[vocab * gateRows];
+    private void scatterOneHotGradient(Block dGates, int first) {
         for (int row = 0; row < ids.length; row++) {
-            int src = row * gateRows;
+            int id = ids[row];
             for (int j = 0; j < gateRows; j++) {
-                acc[j * vocab + ids[row]] += dColumns[src + j];
+                grads.add(first + j * vocab + id, dGates.get(row * gateRows + j));
             }
         }
-        dWih.assign(Nd4j.createFromArray(acc).castTo(dtype).reshape(gateRows, vocab));
     }
 
     private void scatterEmbeddingGradient() {
-        int embed = arch.embedDim();
-        double[] dRows = flat(ws.dx0.all);
-        double[] acc = new double[vocab * embed];
+        int first = store.offset(Architecture.EMBEDDING);
         for (int row = 0; row < ids.length; row++) {
+            int target = first + ids[row] * embed;
             for (int j = 0; j < embed; j++) {
-                acc[ids[row] * embed + j] += dRows[row * embed + j];
+                grads.add(target + j, ws.dx0.get(row * embed + j));
             }
         }
-        store.grad(Architecture.EMBEDDING).assign(Nd4j.createFromArray(acc).castTo(dtype).reshape(vocab, embed));
-    }
-
-    /** The input of layer l with one row per (time, batch) position: {@code [time·batch, features]}. */
-    private INDArray layerInput(int l) {
-        long rows = (long) ws.time * ws.batch;
-        return l == 0 ? ws.x0.all.reshape(rows, arch.embedDim()) : ws.layerInput[l].reshape(rows, directions * hidden);
-    }
-
-    /**
-     * Sums {@code [time, rows, cols]} over time and columns as two matrix-vector products; ND4J's reductions over
-     * several dimensions of a large array were several times slower.
-     */
-    private INDArray sumOverTimeAndBatch(TimeBuffer buffer) {
-        INDArray overTime = Nd4j.gemm(ws.onesOverTime, buffer.all.reshape(buffer.time, (long) buffer.rows * buffer.cols),
-                false, false);
-        return Nd4j.gemm(overTime.reshape(buffer.rows, buffer.cols), ws.onesOverBatch, false, false)
-                .reshape(buffer.rows);
-    }
-
-    private static double[] flat(INDArray contiguous) {
-        return contiguous.reshape(contiguous.length()).toDoubleVector();
     }
 
     /** Buffers for one (batch, time) shape, reused across calls of that shape. */
     private static final class Workspace {
         final int batch;
         final int time;
-        final TimeBuffer x0;
-        final TimeBuffer dx0;
-        final TimeBuffer[] gates;
-        final TimeBuffer[] dGates;
-        final TimeBuffer[] cells;
-        final TimeBuffer[] tanhCells;
-        final TimeBuffer[] candidateRecurrent;
-        final TimeBuffer[] dRecurrent;
-        final TimeBuffer[] resetHidden;
-        final TimeBuffer[] y;
-        final TimeBuffer[] dy;
-        final TimeBuffer slopes;
-        final INDArray natural;
-        final INDArray[] layerInput;
-        final INDArray dLayerInput;
-        final TimeBuffer cellSlopes;
-        final TimeBuffer features;
-        final TimeBuffer dFeatures;
-        final INDArray headInput;
-        final INDArray dHeadInput;
-        final INDArray logits;
-        final INDArray dLogits;
-        final INDArray[] h0;
-        final INDArray[] c0;
-        final INDArray s1;
-        final INDArray s2;
-        final INDArray s3;
-        final INDArray dh;
-        final INDArray dc;
-        final INDArray onesOverTime;
-        final INDArray onesOverBatch;
+        /** time · batch: the row count of every per-position matrix. */
+        final int rows;
+        final Block x0;
+        final Block dx0;
+        /** Per layer: outputs with a guard block before step 0 and after step T−1, {@code [(T+2)·batch, dirs·H]}. */
+        final Block[] out;
+        /** Per layer: gradient w.r.t. the outputs, {@code [T·batch, dirs·H]}. */
+        final Block[] dOut;
+        /** Per layer and direction: x W_ihᵀ, then the gate activations. */
+        final Block[] gates;
+        final Block[] dGates;
+        /** LSTM cell states, guard blocks as for {@link #out}. */
+        final Block[] cells;
+        final Block[] tanhCells;
+        /** GRU: W_hn h + b_hn (or W_hn (r ⊙ h) + b_hn), one row per position. */
+        final Block[] candidateRecurrent;
+        /** GRU with linear_before_reset: gradient w.r.t. the recurrent product, which differs from dGates in n. */
+        final Block[] dRecurrent;
+        /** GRU without linear_before_reset: r ⊙ h per position. */
+        final Block[] resetHidden;
+        final Block recurrentProduct;
+        final Block features;
+        final Block dFeatures;
+        final Block logits;
+        final Block dLogits;
+        final Block dh;
+        final Block dc;
+        final Block scratch;
+        final Block ones;
 
         boolean fits(int batch, int time) {
             return this.batch == batch && this.time == time;
@@ -704,68 +822,59 @@ public final class CharRnnNetwork {
         Workspace(Architecture arch, DataType dtype, int batch, int time) {
             this.batch = batch;
             this.time = time;
+            this.rows = Math.multiplyExact(time, batch);
             int h = arch.hiddenSize();
             int dirs = arch.directions();
             int gateRows = arch.cell().gates() * h;
             int n = arch.layers() * dirs;
             boolean lstm = arch.cell() == CellType.LSTM;
             boolean gru = arch.cell() == CellType.GRU;
-            x0 = arch.embedDim() > 0 ? new TimeBuffer(dtype, time, batch, arch.embedDim()) : null;
-            dx0 = arch.embedDim() > 0 ? new TimeBuffer(dtype, time, batch, arch.embedDim()) : null;
-            gates = new TimeBuffer[n];
-            dGates = new TimeBuffer[n];
-            cells = lstm ? new TimeBuffer[n] : null;
-            tanhCells = lstm ? new TimeBuffer[n] : null;
-            candidateRecurrent = gru ? new TimeBuffer[n] : null;
-            dRecurrent = gru ? new TimeBuffer[n] : null;
-            resetHidden = gru && !arch.linearBeforeReset() ? new TimeBuffer[n] : null;
-            h0 = new INDArray[n];
-            c0 = lstm ? new INDArray[n] : null;
+            boolean linearBeforeReset = arch.linearBeforeReset();
+            int embed = arch.embedDim();
+            int guarded = (time + 2) * batch;
+            x0 = embed > 0 ? Block.allocate(dtype, rows * embed) : null;
+            dx0 = embed > 0 ? Block.allocate(dtype, rows * embed) : null;
+            out = new Block[arch.layers()];
+            dOut = new Block[arch.layers()];
+            for (int l = 0; l < arch.layers(); l++) {
+                out[l] = Block.allocate(dtype, guarded * dirs * h);
+                dOut[l] = Block.allocate(dtype, rows * dirs * h);
+            }
+            gates = new Block[n];
+            dGates = new Block[n];
+            cells = lstm ? new Block[n] : null;
+            tanhCells = lstm ? new Block[n] : null;
+            candidateRecurrent = gru ? new Block[n] : null;
+            dRecurrent = gru && linearBeforeReset ? new Block[n] : null;
+            resetHidden = gru && !linearBeforeReset ? new Block[n] : null;
             for (int i = 0; i < n; i++) {
-                gates[i] = new TimeBuffer(dtype, time, gateRows, batch);
-                dGates[i] = new TimeBuffer(dtype, time, gateRows, batch);
-                h0[i] = Nd4j.create(dtype, h, batch);
+                gates[i] = Block.allocate(dtype, rows * gateRows);
+                dGates[i] = Block.allocate(dtype, rows * gateRows);
                 if (lstm) {
-                    cells[i] = new TimeBuffer(dtype, time, h, batch);
-                    tanhCells[i] = new TimeBuffer(dtype, time, h, batch);
-                    c0[i] = Nd4j.create(dtype, h, batch);
+                    cells[i] = Block.allocate(dtype, guarded * h);
+                    tanhCells[i] = Block.allocate(dtype, rows * h);
                 }
                 if (gru) {
-                    candidateRecurrent[i] = new TimeBuffer(dtype, time, h, batch);
-                    dRecurrent[i] = new TimeBuffer(dtype, time, gateRows, batch);
-                    if (resetHidden != null) {
-                        resetHidden[i] = new TimeBuffer(dtype, time, h, batch);
+                    candidateRecurrent[i] = Block.allocate(dtype, rows * h);
+                    if (linearBeforeReset) {
+                        dRecurrent[i] = Block.allocate(dtype, rows * gateRows);
+                    } else {
+                        resetHidden[i] = Block.allocate(dtype, rows * h);
                     }
                 }
             }
-            y = new TimeBuffer[arch.layers()];
-            dy = new TimeBuffer[arch.layers()];
-            for (int l = 0; l < arch.layers(); l++) {
-                y[l] = new TimeBuffer(dtype, time, dirs * h, batch);
-                dy[l] = new TimeBuffer(dtype, time, dirs * h, batch);
+            recurrentProduct = gru ? Block.allocate(dtype, batch * gateRows) : null;
+            features = dirs == 2 ? Block.allocate(dtype, rows * 2 * h) : null;
+            dFeatures = dirs == 2 ? Block.allocate(dtype, rows * 2 * h) : null;
+            logits = Block.allocate(dtype, rows * arch.vocabSize());
+            dLogits = Block.allocate(dtype, rows * arch.vocabSize());
+            dh = Block.allocate(dtype, batch * h);
+            dc = lstm ? Block.allocate(dtype, batch * h) : null;
+            scratch = Block.allocate(dtype, batch * h);
+            ones = Block.allocate(dtype, rows);
+            for (int i = 0; i < rows; i++) {
+                ones.set(i, 1);
             }
-            natural = Nd4j.create(dtype, time, batch, gateRows);
-            layerInput = new INDArray[arch.layers()];
-            for (int l = 1; l < arch.layers(); l++) {
-                layerInput[l] = Nd4j.create(dtype, time, batch, dirs * h);
-            }
-            dLayerInput = arch.layers() > 1 ? Nd4j.create(dtype, time, batch, dirs * h) : null;
-            // shared by all layers and directions: each backward pass fills and consumes it in turn
-            slopes = new TimeBuffer(dtype, time, arch.cell() == CellType.RNN ? dirs * h : gateRows, batch);
-            cellSlopes = lstm ? new TimeBuffer(dtype, time, h, batch) : null;
-            features = dirs == 2 ? new TimeBuffer(dtype, time, 2 * h, batch) : null;
-            dFeatures = dirs == 2 ? new TimeBuffer(dtype, time, 2 * h, batch) : null;
-            headInput = Nd4j.create(dtype, time, batch, arch.headInputSize());
-            dHeadInput = Nd4j.create(dtype, time, batch, arch.headInputSize());
-            logits = Nd4j.create(dtype, (long) time * batch, arch.vocabSize());
-            dLogits = Nd4j.create(dtype, (long) time * batch, arch.vocabSize());
-            s1 = Nd4j.create(dtype, h, batch);
-            s2 = Nd4j.create(dtype, h, batch);
-            s3 = Nd4j.create(dtype, h, batch);
-            dh = Nd4j.create(dtype, h, batch);
-            dc = lstm ? Nd4j.create(dtype, h, batch) : null;
-            onesOverTime = Nd4j.ones(dtype, 1, time);
-            onesOverBatch = Nd4j.ones(dtype, batch, 1);
         }
     }
 }

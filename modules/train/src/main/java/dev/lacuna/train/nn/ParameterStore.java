@@ -14,12 +14,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Flat parameters, gradients and masks of a {@link Model} on ND4J, one view per tensor.
+ * Flat parameters, gradients and masks of a {@link Model} on ND4J; a tensor is a run of the flat vectors starting
+ * at {@link #offset(String)}.
  *
  * <p>The three flat vectors share one element order: the model's tensors in architecture order, each in PyTorch's
- * row-major layout (gate blocks stacked along the rows). Keeping the model layout internally means every gate block
- * of a weight matrix is already a contiguous {@code [hidden, in]} view, and masks, optimizer state and checkpoints
- * need no reordering. An optimizer and the masking therefore touch each vector with a handful of calls in total
+ * row-major layout (gate blocks stacked along the rows). Keeping the model layout internally means the network can
+ * hand every weight matrix to BLAS in place, and masks, optimizer state and checkpoints need no reordering. An
+ * optimizer and the masking therefore touch each vector in one pass or a handful of calls in total
  * (platform-notes.md, ND4J section).
  */
 public final class ParameterStore {
@@ -131,30 +132,13 @@ public final class ParameterStore {
         }
     }
 
-    /** A live view of one tensor's parameters in its model shape. */
-    INDArray param(String name) {
-        return view(params, name);
-    }
-
-    /** A live view of one tensor's gradient in its model shape. */
-    INDArray grad(String name) {
-        return view(grads, name);
-    }
-
-    private INDArray view(INDArray flat, String name) {
+    /** Position of a tensor's first element in the flat vectors. */
+    int offset(String name) {
         Slot s = slots.get(name);
         if (s == null) {
             throw new IllegalArgumentException("no tensor named " + name);
         }
-        long[] shape = new long[s.shape.length];
-        long[] stride = new long[s.shape.length];
-        long step = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            shape[i] = s.shape[i];
-            stride[i] = step;
-            step *= s.shape[i];
-        }
-        return Nd4j.create(flat.data(), shape, stride, flat.offset() + s.offset, 'c', dtype);
+        return Math.toIntExact(s.offset);
     }
 
     private interface Extractor {

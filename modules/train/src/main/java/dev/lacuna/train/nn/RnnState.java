@@ -2,8 +2,6 @@ package dev.lacuna.train.nn;
 
 import dev.lacuna.core.CellType;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Recurrent state carried between calls of {@link CharRnnNetwork#forward}: the hidden state {@code h}, and for an
@@ -11,15 +9,15 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Only left-to-right directions carry state across calls (truncated back-propagation through time); the
  * right-to-left directions start from zero on every call, so their entries stay zero. Internally each state is
- * held transposed, {@code [hidden, batch]}, the layout the network computes in.
+ * a row-major {@code [batch, hidden]} block, the layout the network computes in.
  */
 public final class RnnState {
     private final int layers;
     private final int directions;
     private final int hidden;
     private final int batch;
-    private final INDArray[] h;
-    private final INDArray[] c;
+    private final Block[] h;
+    private final Block[] c;
 
     RnnState(CellType cell, int layers, int directions, int hidden, int batch, DataType dtype) {
         if (batch < 1) {
@@ -29,12 +27,12 @@ public final class RnnState {
         this.directions = directions;
         this.hidden = hidden;
         this.batch = batch;
-        this.h = new INDArray[layers * directions];
-        this.c = cell == CellType.LSTM ? new INDArray[layers * directions] : null;
+        this.h = new Block[layers * directions];
+        this.c = cell == CellType.LSTM ? new Block[layers * directions] : null;
         for (int i = 0; i < h.length; i++) {
-            h[i] = Nd4j.create(dtype, hidden, batch);
+            h[i] = Block.allocate(dtype, batch * hidden);
             if (c != null) {
-                c[i] = Nd4j.create(dtype, hidden, batch);
+                c[i] = Block.allocate(dtype, batch * hidden);
             }
         }
     }
@@ -52,9 +50,9 @@ public final class RnnState {
     /** Zeroes every state, as at the start of a sequence. */
     public void reset() {
         for (int i = 0; i < h.length; i++) {
-            h[i].assign(0);
+            h[i].zero(0, h[i].length);
             if (c != null) {
-                c[i].assign(0);
+                c[i].zero(0, c[i].length);
             }
         }
     }
@@ -65,9 +63,9 @@ public final class RnnState {
             throw new IllegalArgumentException("row " + row + " outside batch of " + batch);
         }
         for (int i = 0; i < h.length; i++) {
-            h[i].getColumn(row).assign(0);
+            h[i].zero(row * hidden, hidden);
             if (c != null) {
-                c[i].getColumn(row).assign(0);
+                c[i].zero(row * hidden, hidden);
             }
         }
     }
@@ -94,11 +92,11 @@ public final class RnnState {
         write(c[index(layer, direction)], values);
     }
 
-    INDArray h(int layerDirection) {
+    Block h(int layerDirection) {
         return h[layerDirection];
     }
 
-    INDArray c(int layerDirection) {
+    Block c(int layerDirection) {
         return c[layerDirection];
     }
 
@@ -124,27 +122,35 @@ public final class RnnState {
         return layer * directions + direction;
     }
 
-    private float[][] read(INDArray transposed) {
-        float[][] out = new float[batch][];
-        INDArray rows = transposed.transpose().dup('c');
+    private float[][] read(Block state) {
+        float[][] out = new float[batch][hidden];
         for (int b = 0; b < batch; b++) {
-            out[b] = rows.getRow(b).toFloatVector();
+            for (int j = 0; j < hidden; j++) {
+                out[b][j] = (float) state.get(b * hidden + j);
+            }
         }
         return out;
     }
 
-    private void write(INDArray transposed, float[][] values) {
+    private void write(Block state, float[][] values) {
         if (values.length != batch) {
             throw new IllegalArgumentException("state has " + batch + " rows, " + values.length + " given");
         }
-        float[] flat = new float[batch * hidden];
         for (int b = 0; b < batch; b++) {
             if (values[b].length != hidden) {
                 throw new IllegalArgumentException("state rows have " + hidden + " values, row " + b + " has "
                         + values[b].length);
             }
-            System.arraycopy(values[b], 0, flat, b * hidden, hidden);
         }
-        transposed.assign(Nd4j.createFromArray(flat).reshape(batch, hidden).transpose().castTo(transposed.dataType()));
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                state.set(b * hidden + j, values[b][j]);
+            }
+        }
+    }
+
+    /** Whether the state holds float64 values. */
+    boolean isDouble() {
+        return h[0].isDouble();
     }
 }

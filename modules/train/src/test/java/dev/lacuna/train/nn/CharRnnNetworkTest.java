@@ -125,6 +125,40 @@ class CharRnnNetworkTest {
         assertTrue(total > 0);
     }
 
+    /**
+     * Workspaces are reused across calls: what an earlier call left in them (its carried state in the guard block
+     * before step 0, its activations, another batch shape's buffers) must not leak into a later call.
+     */
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void aReusedNetworkGivesBitIdenticalResultsToAFreshOne(CellType cell) {
+        for (boolean bidirectional : new boolean[] {false, true}) {
+            Architecture arch = arch(cell, bidirectional);
+            Model model = Model.initialize(arch, VOCAB, 12);
+            ParameterStore usedStore = new ParameterStore(model, DataType.DOUBLE);
+            CharRnnNetwork used = new CharRnnNetwork(arch, usedStore);
+            RnnState noisy = used.zeroState(3);
+            float[][] values = {{1, -2, 3, -4, 5, -6}, {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, {9, 8, 7, 6, 5, 4}};
+            noisy.setHidden(0, 0, values);
+            noisy.setHidden(1, 0, values);
+            used.forward(ids(20, 3, 5), ids(21, 3, 5), noisy, true);
+            used.backward(1.0);
+            used.forward(ids(22, 2, 4), ids(23, 2, 4), used.zeroState(2), true);
+            used.backward(1.0);
+
+            ParameterStore freshStore = new ParameterStore(model, DataType.DOUBLE);
+            CharRnnNetwork fresh = new CharRnnNetwork(arch, freshStore);
+            double expected = fresh.forward(ids(1, 3, 5), ids(2, 3, 5), fresh.zeroState(3), true);
+            fresh.backward(0.5);
+            double actual = used.forward(ids(1, 3, 5), ids(2, 3, 5), used.zeroState(3), true);
+            used.backward(0.5);
+
+            assertEquals(expected, actual, arch.toString());
+            assertArrayEquals(freshStore.grads().toDoubleVector(), usedStore.grads().toDoubleVector(),
+                    arch.toString());
+        }
+    }
+
     @Test
     void stateRowsRoundTripAndResetIndividually() {
         Architecture arch = arch(CellType.LSTM, false);

@@ -95,6 +95,14 @@ public final class ModelCheckpoint {
                     + (format == null ? "no entry" : "'" + format + "'"));
         }
         Architecture architecture = new ArchitectureParser(file).parse(architectureText);
+        // Every layer and direction stores four tensors, so the file bounds the depth it may declare; checked before
+        // Architecture.tensors() builds a list of that length (a 1 KB file can declare 2^31 - 1 layers).
+        long layerTensors = 4L * architecture.layers() * architecture.directions();
+        if (layerTensors > content.tensors().size()) {
+            throw new BadFileException(file, ARCHITECTURE_KEY + " declares " + architecture.layers() + " layer(s) ("
+                    + layerTensors + " recurrent tensors), but the file holds only " + content.tensors().size()
+                    + " tensors");
+        }
         Vocabulary vocabulary = parseVocabulary(file, meta.get(VOCABULARY_KEY));
 
         Map<String, Tensor> tensors = new LinkedHashMap<>();

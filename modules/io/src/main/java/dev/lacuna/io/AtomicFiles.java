@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class AtomicFiles {
     private static final AtomicLong TEMP_COUNTER = new AtomicLong();
+    /** Temporary files are named {@code .<target name>.<pid>-<counter>.tmp}, beside the target. */
+    private static final String TEMP_SUFFIX = ".tmp";
 
     private AtomicFiles() {
     }
@@ -29,7 +32,8 @@ public final class AtomicFiles {
     /**
      * Writes {@code target} atomically: the body writes a temporary file in the target's folder, which is flushed,
      * forced to disk and then moved over the target in one step. Missing parent folders are created. On any failure
-     * the temporary file is deleted and the target is untouched.
+     * the temporary file is deleted and the target is untouched. A process killed mid-write cannot clean up: its
+     * temporary file stays until the next successful write of the same target deletes it.
      *
      * @throws BadFileException naming {@code target} when the file cannot be written (including an
      *                          {@link IOException} from the body); a {@link LacunaException} or other runtime
@@ -59,6 +63,7 @@ public final class AtomicFiles {
             Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             temp = null;
             forceFolder(folder);
+            deleteStaleTemps(folder, absolute.getFileName().toString());
         } catch (IOException | UncheckedIOException e) {
             throw new BadFileException(target, "cannot write: " + describe(e), e);
         } finally {
@@ -75,13 +80,45 @@ public final class AtomicFiles {
     private static Path createTemp(Path folder, String targetName) throws IOException {
         while (true) {
             Path temp = folder.resolve("." + targetName + "." + ProcessHandle.current().pid() + "-"
-                    + TEMP_COUNTER.incrementAndGet() + ".tmp");
+                    + TEMP_COUNTER.incrementAndGet() + TEMP_SUFFIX);
             try {
                 Files.newByteChannel(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
                 return temp;
             } catch (FileAlreadyExistsException taken) {
                 // left behind by a crashed process with the same pid: pick the next name
             }
+        }
+    }
+
+    /**
+     * Deletes the temporary files that writers of the same target left behind when they were killed (a crash or
+     * {@code kill -9} skips every clean-up): those whose name carries the pid of a process that no longer exists.
+     * A temporary file of a live process, this one included, is never touched.
+     */
+    private static void deleteStaleTemps(Path folder, String targetName) {
+        String prefix = "." + targetName + ".";
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder,
+                entry -> entry.getFileName().toString().startsWith(prefix)
+                        && entry.getFileName().toString().endsWith(TEMP_SUFFIX))) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                String counter = name.substring(prefix.length(), name.length() - TEMP_SUFFIX.length());
+                int dash = counter.indexOf('-');
+                long pid = dash > 0 ? parsePid(counter.substring(0, dash)) : -1;
+                if (pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                    deleteQuietly(entry);
+                }
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: the write itself succeeded
+        }
+    }
+
+    private static long parsePid(String digits) {
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException notOurs) {
+            return -1;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.lacuna.fuzz;
 
 import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.LacunaException;
+import dev.lacuna.core.Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -77,6 +78,15 @@ final class ReaderContract {
             return folder;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a folder for fuzz inputs", e);
+        }
+    }
+
+    /** What every accepted model file must satisfy: the tensors and vocabulary its architecture declares. */
+    static void matchesItsArchitecture(Model model) {
+        if (model.architecture().tensors().size() != model.tensors().size()
+                || model.architecture().vocabSize() != model.vocabulary().size()) {
+            throw new AssertionError("an accepted model does not match its architecture " + model.architecture()
+                    + ": " + model.tensors().size() + " tensors, " + model.vocabulary().size() + " symbols");
         }
     }
 }

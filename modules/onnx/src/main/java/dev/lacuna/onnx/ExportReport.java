@@ -24,7 +24,13 @@ public record ExportReport(Path file, long bytes, SparseMode mode, List<StoredTe
      * @param size    number of elements
      * @param nonzero number of non-zero elements
      * @param bytes   bytes its initializers and rebuild nodes take in the file
+     * @param codebook entries of the shared-value codebook when a {@link SparseMode#SCATTER} tensor is stored as
+     *                 codebook + codes + position gaps (a quantized model's weights), else 0
      */
-    public record StoredTensor(String name, SparseMode storage, long size, long nonzero, long bytes) {
+    public record StoredTensor(String name, SparseMode storage, long size, long nonzero, long bytes, int codebook) {
+        /** A tensor stored without a codebook. */
+        public StoredTensor(String name, SparseMode storage, long size, long nonzero, long bytes) {
+            this(name, storage, size, nonzero, bytes, 0);
+        }
     }
 }

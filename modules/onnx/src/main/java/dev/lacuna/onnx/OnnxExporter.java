@@ -169,6 +169,12 @@ public final class OnnxExporter {
             stored.add(SparseStorage.add(graph, name, dims, values, mode));
         }
 
+        /** A recurrent W or R: one block per gate and direction, as a per-gate quantized model shares values. */
+        private void storeRecurrent(String name, long[] dims, float[] values) {
+            int blocks = arch.directions() * arch.cell().gates();
+            stored.add(SparseStorage.add(graph, name, dims, values, mode, blocks));
+        }
+
         /** Layer 0's input: embedded tokens, or the tokens one-hot encoded. */
         private String inputFeatures() {
             if (arch.embedDim() > 0) {
@@ -204,8 +210,8 @@ public final class OnnxExporter {
                         d * 2 * rows + rows);
             }
             String prefix = "layer" + l;
-            store(prefix + ".W", new long[] {dirs, rows, in}, w);
-            store(prefix + ".R", new long[] {dirs, rows, h}, r);
+            storeRecurrent(prefix + ".W", new long[] {dirs, rows, in}, w);
+            storeRecurrent(prefix + ".R", new long[] {dirs, rows, h}, r);
             store(prefix + ".B", new long[] {dirs, 2L * rows}, b);
 
             String y = prefix + ".Y";

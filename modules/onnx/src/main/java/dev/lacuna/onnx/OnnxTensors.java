@@ -89,7 +89,7 @@ final class OnnxTensors {
         return switch (type) {
             case FLOAT, INT32, UINT32 -> 4;
             case FLOAT16, BFLOAT16, INT16, UINT16 -> 2;
-            case DOUBLE, INT64 -> 8;
+            case DOUBLE, INT64, UINT64 -> 8;
             case INT8, UINT8, BOOL -> 1;
             default -> 0;
         };
@@ -222,7 +222,8 @@ final class OnnxTensors {
             for (int i = 0; i < count; i++) {
                 out[i] = t.getInt64Data(i);
             }
-        } else if (type == Onnx.TensorProto.DataType.UINT32_VALUE) {
+        } else if (type == Onnx.TensorProto.DataType.UINT32_VALUE
+                || type == Onnx.TensorProto.DataType.UINT64_VALUE) {
             requireTyped(t, file, "uint64_data", t.getUint64DataCount(), count);
             for (int i = 0; i < count; i++) {
                 out[i] = t.getUint64Data(i);

@@ -16,14 +16,20 @@ import java.util.Set;
  * dense initializers. It densifies every {@code sparse_initializer} (linear or coordinate indices of any integer
  * type, ONNX IR "SparseTensorProto") and evaluates the scatter rebuild, {@code ConstantOfShape → ScatterElements
  * (→ Reshape)} with {@code Cast}s of constant integer indices, wherever its operands are constants. Every other node is kept as
- * it is, so an importer then sees the graph a dense export would have.
+ * it is, so an importer then sees the graph a dense export would have. The codebook form of quantized weights
+ * ({@link CodebookStorage}: packed or plain codes and gaps, CumSum, block offsets, Gather) is evaluated the same way.
  *
  * <p>Sizes come from the file: the total number of values materialized is bounded by a budget proportional to the
  * graph's serialized size (a sparse file may expand a few times, never by an amount a crafted header chooses), and
  * every index is checked against its tensor's size.
  */
 final class SparseDensifier {
-    private static final Set<String> SCATTER_OPS = Set.of("ConstantOfShape", "ScatterElements", "Cast", "Reshape");
+    /**
+     * The scatter rebuild, and the decoding of {@link CodebookStorage}'s narrow streams (BitShift unpacking,
+     * Slice, CumSum over gaps, block offsets, Gather over the codebook).
+     */
+    private static final Set<String> SCATTER_OPS = Set.of("ConstantOfShape", "ScatterElements", "Cast", "Reshape",
+            "BitShift", "Slice", "CumSum", "Div", "Mul", "Add", "Gather");
 
     /** A constant produced by this pass: float or integer values with dims. */
     private record Value(long[] dims, float[] floats, long[] longs) {
@@ -120,17 +126,26 @@ final class SparseDensifier {
                 long[] values = longs(node.getInput(0));
                 boolean toIndex = to == Onnx.TensorProto.DataType.INT32_VALUE
                         || to == Onnx.TensorProto.DataType.INT64_VALUE;
-                yield values == null || !toIndex ? null : new Value(dims(node.getInput(0)), null, values);
+                if (values == null || !toIndex) {
+                    yield null;
+                }
+                long[] cast = to == Onnx.TensorProto.DataType.INT32_VALUE
+                        ? Arrays.stream(values).map(v -> (int) v).toArray() : values;
+                yield new Value(dims(node.getInput(0)), null, cast);
             }
             case "ScatterElements" -> scatter(node);
             case "Reshape" -> {
                 Value data = folded.get(node.getInput(0));
                 long[] shape = node.getInputCount() == 2 ? longs(node.getInput(1)) : null;
-                if (data == null || data.floats() == null || shape == null) {
+                if (data == null || shape == null) {
                     yield null;
                 }
-                yield new Value(reshaped(node, data, shape), data.floats(), null);
+                yield new Value(reshaped(node, data, shape), data.floats(), data.longs());
             }
+            case "BitShift", "Div", "Mul", "Add" -> integerArithmetic(node);
+            case "Slice" -> slice(node);
+            case "CumSum" -> cumSum(node);
+            case "Gather" -> gather(node);
             default -> null;
         };
     }
@@ -142,12 +157,10 @@ final class SparseDensifier {
         }
         Value data = folded.get(node.getInput(0));
         long[] indices = longs(node.getInput(1));
-        Onnx.TensorProto updates = initializers.get(node.getInput(2));
-        if (data == null || data.floats() == null || data.dims().length != 1 || indices == null || updates == null
-                || !OnnxTensors.isReal(updates.getDataType())) {
+        float[] values = floats(node.getInput(2));
+        if (data == null || data.floats() == null || data.dims().length != 1 || indices == null || values == null) {
             return null;
         }
-        float[] values = OnnxTensors.toFloats(updates, file);
         if (values.length != indices.length) {
             throw new BadFileException(file, ConstantFolder.describe(node) + ": " + indices.length + " indices but "
                     + values.length + " updates");
@@ -163,6 +176,142 @@ final class SparseDensifier {
             out[(int) i] = values[k];
         }
         return new Value(data.dims(), out, null);
+    }
+
+    /** Float values of a folded result or a float initializer, else null. */
+    private float[] floats(String name) {
+        Value v = folded.get(name);
+        if (v != null) {
+            return v.floats();
+        }
+        Onnx.TensorProto t = initializers.get(name);
+        return t == null || !OnnxTensors.isReal(t.getDataType()) ? null : OnnxTensors.toFloats(t, file);
+    }
+
+    /**
+     * BitShift, Div, Mul or Add of two constant integer tensors with NumPy broadcasting. Shifts are of unsigned
+     * 64-bit words (the only BitShift {@link CodebookStorage} writes); a shift by 64 or more leaves 0.
+     */
+    private Value integerArithmetic(Onnx.NodeProto node) {
+        if (node.getInputCount() != 2) {
+            return null;
+        }
+        long[] a = longs(node.getInput(0));
+        long[] b = longs(node.getInput(1));
+        if (a == null || b == null) {
+            return null;
+        }
+        long[] aDims = dims(node.getInput(0));
+        long[] bDims = dims(node.getInput(1));
+        int rank = Math.max(aDims.length, bDims.length);
+        long[] outDims = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            long da = dim(aDims, i, rank);
+            long db = dim(bDims, i, rank);
+            if (da != db && da != 1 && db != 1) {
+                throw new BadFileException(file, ConstantFolder.describe(node) + ": cannot broadcast "
+                        + Arrays.toString(aDims) + " with " + Arrays.toString(bDims));
+            }
+            outDims[i] = da == 1 ? db : da;
+        }
+        long[] out = new long[allocation(node, outDims)];
+        boolean left = node.getAttributeList().stream().anyMatch(attribute ->
+                attribute.getName().equals("direction") && attribute.getS().toStringUtf8().equals("LEFT"));
+        for (int flat = 0; flat < out.length; flat++) {
+            long x = a[broadcastIndex(flat, outDims, aDims)];
+            long y = b[broadcastIndex(flat, outDims, bDims)];
+            out[flat] = switch (node.getOpType()) {
+                case "BitShift" -> y < 0 || y >= Long.SIZE ? 0 : left ? x << y : x >>> y;
+                case "Div" -> {
+                    if (y == 0) {
+                        throw new BadFileException(file, ConstantFolder.describe(node) + ": division by zero");
+                    }
+                    yield x / y;
+                }
+                case "Mul" -> x * y;
+                default -> x + y;
+            };
+        }
+        return new Value(outDims, null, out);
+    }
+
+    private static long dim(long[] dims, int axis, int rank) {
+        int i = axis - (rank - dims.length);
+        return i < 0 ? 1 : dims[i];
+    }
+
+    /** The index into a broadcast operand of shape {@code dims} for element {@code flat} of the output. */
+    private static int broadcastIndex(int flat, long[] outDims, long[] dims) {
+        long index = 0;
+        long stride = 1;
+        long rest = flat;
+        for (int axis = outDims.length - 1; axis >= 0; axis--) {
+            long coordinate = rest % outDims[axis];
+            rest /= outDims[axis];
+            long d = dim(dims, axis, outDims.length);
+            if (d != 1) {
+                index += coordinate * stride;
+            }
+            stride *= d;
+        }
+        return (int) index;
+    }
+
+    /** Slice of a constant 1-D integer tensor with step 1 (how a packed stream drops its padding). */
+    private Value slice(Onnx.NodeProto node) {
+        Value data = folded.get(node.getInput(0));
+        if (data == null || data.longs() == null || data.dims().length != 1 || node.getInputCount() < 3
+                || node.getInputCount() > 4) {
+            return null;
+        }
+        long[] starts = longs(node.getInput(1));
+        long[] ends = longs(node.getInput(2));
+        long[] axes = node.getInputCount() == 4 ? longs(node.getInput(3)) : new long[] {0};
+        if (starts == null || ends == null || axes == null || starts.length != 1 || ends.length != 1
+                || axes.length != 1 || axes[0] != 0 && axes[0] != -1) {
+            return null;
+        }
+        int n = data.longs().length;
+        long from = Math.max(0, Math.min(n, starts[0] < 0 ? starts[0] + n : starts[0]));
+        long to = Math.max(from, Math.min(n, ends[0] < 0 ? ends[0] + n : ends[0]));
+        return new Value(new long[] {to - from}, null, Arrays.copyOfRange(data.longs(), (int) from, (int) to));
+    }
+
+    /** Inclusive CumSum of a constant 1-D integer tensor along axis 0. */
+    private Value cumSum(Onnx.NodeProto node) {
+        Value data = folded.get(node.getInput(0));
+        long[] axis = node.getInputCount() == 2 ? longs(node.getInput(1)) : null;
+        if (data == null || data.longs() == null || data.dims().length != 1 || axis == null || axis.length != 1
+                || axis[0] != 0 && axis[0] != -1 || ConstantFolder.intAttribute(node, "exclusive", 0) != 0
+                || ConstantFolder.intAttribute(node, "reverse", 0) != 0) {
+            return null;
+        }
+        long[] out = data.longs().clone();
+        for (int i = 1; i < out.length; i++) {
+            out[i] += out[i - 1];
+        }
+        return new Value(data.dims(), null, out);
+    }
+
+    /** Gather from a constant 1-D float table (a codebook) by constant indices, axis 0. */
+    private Value gather(Onnx.NodeProto node) {
+        float[] table = node.getInputCount() == 2 ? floats(node.getInput(0)) : null;
+        Value indices = node.getInputCount() == 2 ? folded.get(node.getInput(1)) : null;
+        if (table == null || indices == null || indices.longs() == null || dims(node.getInput(0)).length != 1
+                || ConstantFolder.intAttribute(node, "axis", 0) != 0) {
+            return null;
+        }
+        float[] out = new float[allocation(node, indices.dims())];
+        for (int k = 0; k < out.length; k++) {
+            long i = indices.longs()[k];
+            long at = i < 0 ? i + table.length : i;
+            if (at < 0 || at >= table.length) {
+                throw new BadFileException(file, ConstantFolder.describe(node) + ": index " + i
+                        + " outside a table of " + table.length + " values");
+            }
+            out[k] = table[(int) at];
+        }
+        return new Value(indices.dims(), out, null);
     }
 
     /** A sparse initializer as the dense tensor it stands for. */
@@ -235,7 +384,7 @@ final class SparseDensifier {
                 known = Math.multiplyExact(known, out[i]);
             }
         }
-        int size = data.floats().length;
+        int size = data.floats() != null ? data.floats().length : data.longs().length;
         if (inferred >= 0 && known > 0) {
             out[inferred] = size / known;
             known *= out[inferred];

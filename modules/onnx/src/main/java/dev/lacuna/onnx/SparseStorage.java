@@ -27,6 +27,16 @@ final class SparseStorage {
     /** Adds tensor {@code name} of shape {@code dims} to the graph and reports the form chosen. */
     static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, float[] values,
                                          SparseMode mode) {
+        return add(graph, name, dims, values, mode, 1);
+    }
+
+    /**
+     * Like {@link #add(OnnxGraphBuilder, String, long[], float[], SparseMode)}, for a tensor made of
+     * {@code codebookBlocks} equal consecutive blocks that may each share their own set of values (the gate blocks
+     * of a recurrent matrix quantized per gate).
+     */
+    static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, float[] values,
+                                         SparseMode mode, int codebookBlocks) {
         Onnx.TensorProto dense = OnnxTensors.toProto(name, dims, values);
         long denseBytes = OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, dense);
         int[] positions = nonzeroPositions(values);
@@ -34,9 +44,17 @@ final class SparseStorage {
             Fragment sparse = mode == SparseMode.INITIALIZER
                     ? sparseInitializer(name, dims, values, positions)
                     : scatter(name, dims, values, positions);
+            if (mode == SparseMode.SCATTER) {
+                // a quantized model's values come from a small set: codebook + codes + gaps may be smaller still
+                Fragment codebook = CodebookStorage.build(name, dims, values, positions, codebookBlocks);
+                if (codebook != null && codebook.bytes() < sparse.bytes()) {
+                    sparse = codebook;
+                }
+            }
             if (sparse.bytes() < denseBytes) {
                 sparse.addTo(graph);
-                return new ExportReport.StoredTensor(name, mode, values.length, positions.length, sparse.bytes());
+                return new ExportReport.StoredTensor(name, mode, values.length, positions.length, sparse.bytes(),
+                        sparse.codebookSize());
             }
         }
         graph.initializer(dense);
@@ -51,7 +69,7 @@ final class SparseStorage {
         return size <= Short.MAX_VALUE + 1 ? 2 : 4;
     }
 
-    private static int[] nonzeroPositions(float[] values) {
+    static int[] nonzeroPositions(float[] values) {
         int count = 0;
         for (float v : values) {
             if (Float.floatToRawIntBits(v) != 0) {
@@ -86,7 +104,7 @@ final class SparseStorage {
         }
         Onnx.SparseTensorProto proto = sparse.build();
         return new Fragment(List.of(), List.of(), proto,
-                OnnxGraphBuilder.fieldBytes(SPARSE_INITIALIZER_FIELD, proto));
+                OnnxGraphBuilder.fieldBytes(SPARSE_INITIALIZER_FIELD, proto), 0);
     }
 
     /**
@@ -133,12 +151,16 @@ final class SparseStorage {
         for (Onnx.NodeProto n : nodes) {
             bytes += OnnxGraphBuilder.fieldBytes(NODE_FIELD, n);
         }
-        return new Fragment(initializers, nodes, null, bytes);
+        return new Fragment(initializers, nodes, null, bytes, 0);
     }
 
-    /** One candidate form of a tensor, built but not yet added, so its size can be compared first. */
-    private record Fragment(List<Onnx.TensorProto> initializers, List<Onnx.NodeProto> nodes,
-                            Onnx.SparseTensorProto sparse, long bytes) {
+    /**
+     * One candidate form of a tensor, built but not yet added, so its size can be compared first.
+     *
+     * @param codebookSize entries of the shared-value codebook ({@link CodebookStorage}), 0 for other forms
+     */
+    record Fragment(List<Onnx.TensorProto> initializers, List<Onnx.NodeProto> nodes,
+                    Onnx.SparseTensorProto sparse, long bytes, int codebookSize) {
         void addTo(OnnxGraphBuilder graph) {
             initializers.forEach(graph::initializer);
             nodes.forEach(graph::add);

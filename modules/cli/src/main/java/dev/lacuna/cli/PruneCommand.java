@@ -117,6 +117,9 @@ final class PruneCommand implements Callable<Integer> {
     TrainingOptions training;
 
     @Mixin
+    ResumeOptions resumption;
+
+    @Mixin
     ResultOptions results;
 
     @Spec
@@ -131,11 +134,16 @@ final class PruneCommand implements Callable<Integer> {
         if (chosen != PruningMethod.GRADUAL && targetSparsity == null) {
             throw new InvalidOptionException("--target-sparsity", "is required by --method " + chosen.id());
         }
+        resumption.validate();
         if (chosen == PruningMethod.ONESHOT) {
+            resumption.rejectFor(chosen.id(), "does not train (nothing to resume)");
             if (steps != null) {
                 throw new InvalidOptionException("--steps", "oneshot does not train; use --method oneshot+finetune");
             }
             return isOnnx(model) ? oneShotOnnx() : oneShot();
+        }
+        if (chosen == PruningMethod.HAN) {
+            resumption.rejectFor(chosen.id(), "trains in several rounds that are not checkpointed yet");
         }
         if (data == null) {
             throw new InvalidOptionException("--data", "is required by --method " + chosen.id()
@@ -173,8 +181,10 @@ final class PruneCommand implements Callable<Integer> {
         double inputBpc = Evaluator.bpc(dense, corpus.validation());
         TrainingJob job = new TrainingJob(dense, data, corpus, config, policy, predicted, pruneEmbedding, inputBpc);
         training.applyThreads();
-        TrainingJob.Outcome outcome = job.run(ProgressListener.create("prune", spec.commandLine().getErr()));
+        PrintWriter notes = spec.commandLine().getErr();
+        TrainingJob.Outcome outcome = job.run(ProgressListener.create("prune", notes), resumption, out, notes);
         results.publish(outcome, out, spec.commandLine().getOut());
+        TrainingJob.discardCheckpoint(resumption, out, notes);
         return 0;
     }
 

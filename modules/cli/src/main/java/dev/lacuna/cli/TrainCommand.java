@@ -7,6 +7,7 @@ import dev.lacuna.core.Model;
 import dev.lacuna.core.RnnActivation;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -63,6 +64,9 @@ final class TrainCommand implements Callable<Integer> {
     TrainingOptions training;
 
     @Mixin
+    ResumeOptions resumption;
+
+    @Mixin
     ResultOptions results;
 
     @Spec
@@ -79,6 +83,7 @@ final class TrainCommand implements Callable<Integer> {
         ResultOptions.checkTarget("--out", out);
         results.checkTargets();
         TrainConfig config = training.toConfig(steps, seed, DEFAULT_LR);
+        resumption.validate();
 
         CharCorpus corpus = CharCorpus.load(data, null);
         Architecture arch = new Architecture(cellType, corpus.vocabulary().size(), embed, hidden, layers,
@@ -86,8 +91,10 @@ final class TrainCommand implements Callable<Integer> {
         Model model = Model.initialize(arch, corpus.vocabulary(), seed);
         TrainingJob job = new TrainingJob(model, data, corpus, config, null, null, false, null);
         training.applyThreads();
-        TrainingJob.Outcome outcome = job.run(ProgressListener.create("train", spec.commandLine().getErr()));
+        PrintWriter err = spec.commandLine().getErr();
+        TrainingJob.Outcome outcome = job.run(ProgressListener.create("train", err), resumption, out, err);
         results.publish(outcome, out, spec.commandLine().getOut());
+        TrainingJob.discardCheckpoint(resumption, out, err);
         return 0;
     }
 }

@@ -8,6 +8,10 @@ import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;
 import dev.lacuna.train.Trainer;
+import dev.lacuna.train.TrainingCheckpoint;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,9 +57,54 @@ final class TrainingJob {
 
     /** Trains, stamps provenance on the trained model and returns the outcome. */
     Outcome run(ProgressListener progress) {
+        return run(new Trainer(model, corpus, config, policy, progress), progress);
+    }
+
+    /**
+     * Like {@link #run(ProgressListener)}, checkpointing to {@code <out>.resume} and resuming from it as the options
+     * ask. A missing checkpoint with {@code --resume} is not an error: the run starts from step 0 and says so.
+     *
+     * @param notes where the resume notes go (stderr)
+     */
+    Outcome run(ProgressListener progress, ResumeOptions resumption, Path out, PrintWriter notes) {
+        Trainer trainer = new Trainer(model, corpus, config, policy, progress);
+        Path file = TrainingCheckpoint.besideOutput(out);
+        if (resumption.checkpointEvery != null) {
+            trainer.checkpointEvery(resumption.checkpointEvery, file);
+        }
+        if (resumption.resume) {
+            if (Files.exists(file)) {
+                TrainingCheckpoint checkpoint = TrainingCheckpoint.read(file);
+                notes.println("resuming from " + file + " after step " + checkpoint.completedSteps());
+                trainer.resumeFrom(checkpoint);
+            } else {
+                notes.println("note: no checkpoint " + file + " to resume from; starting from step 0");
+            }
+            notes.flush();
+        }
+        return run(trainer, progress);
+    }
+
+    /**
+     * Deletes {@code <out>.resume} once the output is written: the run is complete, and a stale checkpoint would
+     * only be resumed into the same result. A failure to delete is reported, not fatal (the output is fine).
+     */
+    static void discardCheckpoint(ResumeOptions resumption, Path out, PrintWriter notes) {
+        if (!resumption.requested()) {
+            return;
+        }
+        Path file = TrainingCheckpoint.besideOutput(out);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            notes.println("note: could not delete the finished run's checkpoint " + file + ": " + e.getMessage());
+        }
+    }
+
+    private Outcome run(Trainer trainer, ProgressListener progress) {
         TrainResult result;
         try {
-            result = new Trainer(model, corpus, config, policy, progress).run();
+            result = trainer.run();
         } finally {
             // Ends a redrawn bar with a newline even when training fails, so the error starts its own line.
             progress.onFinish();

@@ -34,6 +34,7 @@ public final class CharBatches {
     private long epoch = -1;
     private int stepInEpoch;
     private int offset;
+    private long drawn;
 
     /**
      * @param ids   class ids (not copied; must not change while batches are drawn)
@@ -77,12 +78,7 @@ public final class CharBatches {
 
     /** The next minibatch; after the last step of an epoch the streams restart (a new epoch). */
     public Batch next() {
-        boolean starts = epoch < 0 || stepInEpoch == stepsPerEpoch;
-        if (starts) {
-            epoch++;
-            stepInEpoch = 0;
-            offset = random.nextInt(slack + 1);
-        }
+        boolean starts = advance();
         int streamLength = stepsPerEpoch * seq;
         int[][] inputs = new int[batch][seq];
         int[][] targets = new int[batch][seq];
@@ -93,6 +89,38 @@ public final class CharBatches {
             System.arraycopy(ids, start + shift, targets[b], 0, seq);
         }
         stepInEpoch++;
+        drawn++;
         return new Batch(inputs, targets, starts, epoch);
+    }
+
+    /** Minibatches drawn so far: the data position a training checkpoint records. */
+    public long drawn() {
+        return drawn;
+    }
+
+    /**
+     * Moves on by {@code count} minibatches without building them, so that a resumed run reads the same text as
+     * an uninterrupted one: the seeded offset draws are replayed, which reproduces the random state exactly.
+     */
+    public void skip(long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("cannot skip a negative number of batches: " + count);
+        }
+        for (long i = 0; i < count; i++) {
+            advance();
+            stepInEpoch++;
+            drawn++;
+        }
+    }
+
+    /** Starts a new epoch when the streams are used up (or before the first batch); returns whether it did. */
+    private boolean advance() {
+        boolean starts = epoch < 0 || stepInEpoch == stepsPerEpoch;
+        if (starts) {
+            epoch++;
+            stepInEpoch = 0;
+            offset = random.nextInt(slack + 1);
+        }
+        return starts;
     }
 }

@@ -2,6 +2,8 @@ package dev.lacuna.train;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +17,18 @@ sealed interface Optimizer permits Optimizer.Adam, Optimizer.SgdMomentum {
 
     /** Updates {@code params} in place from {@code grads}, with learning rate {@code lr} for this step. */
     void step(INDArray params, INDArray grads, double lr);
+
+    /**
+     * The state a resumed run needs to continue bit-identically, by name, as live vectors shaped like the
+     * parameters: a checkpoint reads them, a resume assigns into them.
+     */
+    Map<String, INDArray> stateVectors();
+
+    /** Updates taken so far; Adam's bias correction depends on it, SGD keeps none and returns 0. */
+    long stepCount();
+
+    /** Restores {@link #stepCount()} when a run resumes from a checkpoint. */
+    void restoreStepCount(long steps);
 
     /** A fresh optimizer whose state is shaped and typed like {@code params}. */
     static Optimizer create(OptimizerKind kind, INDArray params, double momentum) {
@@ -60,6 +74,27 @@ sealed interface Optimizer permits Optimizer.Adam, Optimizer.SgdMomentum {
                 p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi / secondCorrection) + EPSILON));
             }
         }
+
+        @Override
+        public Map<String, INDArray> stateVectors() {
+            Map<String, INDArray> state = new LinkedHashMap<>();
+            state.put("adam.m", firstMoment);
+            state.put("adam.v", secondMoment);
+            return state;
+        }
+
+        @Override
+        public long stepCount() {
+            return steps;
+        }
+
+        @Override
+        public void restoreStepCount(long steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("step count must be >= 0, found " + steps);
+            }
+            this.steps = steps;
+        }
     }
 
     /**
@@ -85,6 +120,21 @@ sealed interface Optimizer permits Optimizer.Adam, Optimizer.SgdMomentum {
                 v.set(i, vi);
                 p.set(i, p.get(i) - lr * vi);
             }
+        }
+
+        @Override
+        public Map<String, INDArray> stateVectors() {
+            return Map.of("sgd.velocity", velocity);
+        }
+
+        @Override
+        public long stepCount() {
+            return 0;
+        }
+
+        @Override
+        public void restoreStepCount(long steps) {
+            // the velocity is all the state SGD with momentum has
         }
     }
 

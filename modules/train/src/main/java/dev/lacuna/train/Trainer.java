@@ -11,6 +11,7 @@ import dev.lacuna.train.nn.CharRnnNetwork;
 import dev.lacuna.train.nn.ParameterStore;
 import dev.lacuna.train.nn.RnnState;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -26,7 +27,10 @@ import java.util.Objects;
  * regrowth policy bring a weight back. Without a policy, masks the model already carries are kept fixed, so a
  * pruned model can be fine-tuned.
  *
- * <p>Runs are deterministic: the same model, corpus, configuration and policy give bit-identical weights.
+ * <p>Runs are deterministic: the same model, corpus, configuration and policy give bit-identical weights. With
+ * {@link #checkpointEvery(long, Path)} the run saves a {@link TrainingCheckpoint} every N steps, and
+ * {@link #resumeFrom(TrainingCheckpoint)} continues an interrupted run from one so that it ends bit-identical to an
+ * uninterrupted run (issue #8 item 4).
  */
 public final class Trainer {
     private static final double LN2 = Math.log(2);
@@ -36,6 +40,9 @@ public final class Trainer {
     private final TrainConfig config;
     private final PruningPolicy policy;
     private final TrainingListener listener;
+    private Path checkpointFile;
+    private long checkpointEvery;
+    private TrainingCheckpoint resume;
 
     /**
      * @param model        the model to train in place
@@ -68,6 +75,34 @@ public final class Trainer {
     }
 
     /**
+     * Makes {@link #run()} write a training checkpoint to {@code file} (atomically, replacing the previous one)
+     * after every {@code every} completed steps, except after the last step.
+     *
+     * @return this trainer
+     * @throws InvalidOptionException naming {@code --checkpoint-every} unless {@code every} is positive
+     */
+    public Trainer checkpointEvery(long every, Path file) {
+        if (every < 1) {
+            throw new InvalidOptionException("--checkpoint-every", "must be positive, found " + every);
+        }
+        this.checkpointEvery = every;
+        this.checkpointFile = Objects.requireNonNull(file, "file");
+        return this;
+    }
+
+    /**
+     * Makes {@link #run()} continue from {@code checkpoint} instead of starting at step 0. The trainer must be
+     * given the same model (as it was before the interrupted run), corpus, configuration and policy: {@link #run()}
+     * checks a fingerprint of all four.
+     *
+     * @return this trainer
+     */
+    public Trainer resumeFrom(TrainingCheckpoint checkpoint) {
+        this.resume = Objects.requireNonNull(checkpoint, "checkpoint");
+        return this;
+    }
+
+    /**
      * Optimizer steps in one epoch over the corpus's training part with this batch shape, for callers that size
      * a pruning schedule before constructing the trainer; {@link TrainConfig#totalSteps(int)} turns it into the
      * run length.
@@ -90,9 +125,15 @@ public final class Trainer {
      * Trains for {@link TrainConfig#totalSteps(int)} steps, evaluates on the whole validation split, and leaves the
      * trained weights and masks in the model (masked weights exactly zero).
      *
-     * @throws LacunaException when the loss stops being finite (training diverged)
+     * @throws LacunaException       when the loss stops being finite (training diverged)
+     * @throws InvalidOptionException naming {@code --resume} when the checkpoint to resume from belongs to a
+     *                                different run
+     * @throws BadFileException       naming the checkpoint when its contents do not fit this model
      */
     public TrainResult run() {
+        // Taken before anything changes the model, so a resumed run (given the original input) computes the same.
+        String fingerprint = checkpointFile != null || resume != null
+                ? TrainingCheckpoint.fingerprint(model, corpus, config, policy) : null;
         Architecture arch = model.architecture();
         boolean cloze = arch.bidirectional();
         int batch = config.batch();
@@ -104,25 +145,45 @@ public final class Trainer {
         int[] validation = corpus.validation();
         long totalSteps = config.totalSteps(batches.stepsPerEpoch());
         List<TrainResult.Point> history = new ArrayList<>();
+        if (resume != null) {
+            resume.checkBelongsTo(fingerprint, totalSteps);
+        }
 
         listener.onStart(totalSteps);
         long trainNanos = 0;
         long pruningNanos = 0;
+        long firstStep = 0;
+        double sparsity;
+        boolean refreshNext;
+        RnnState state = null;
         long segmentStart = System.nanoTime();
 
-        // The policy must see weights as the optimizer left them, before re-masking (PruningPolicy contract), so
-        // the snapshot for a refresh at step t is taken right after step t-1's update, before its re-masking.
-        boolean refreshNext = policy != null && totalSteps > 0 && policy.refreshesAt(0);
-        if (refreshNext) {
-            store.copyTo(model);
+        if (resume != null) {
+            state = network.zeroState(batch);
+            resume.restore(model, store, optimizer, state, batches);
+            firstStep = resume.completedSteps;
+            sparsity = resume.sparsity;
+            trainNanos = resume.trainNanos;
+            pruningNanos = resume.pruningNanos;
+            history.addAll(resume.history);
+            // As at the end of the interrupted step: the model already holds the pre-masking weights if needed.
+            refreshNext = policy != null && policy.refreshesAt(firstStep);
+            segmentStart = System.nanoTime();
+        } else {
+            // The policy must see weights as the optimizer left them, before re-masking (PruningPolicy contract),
+            // so the snapshot for a refresh at step t is taken right after step t-1's update, before its
+            // re-masking.
+            refreshNext = policy != null && totalSteps > 0 && policy.refreshesAt(0);
+            if (refreshNext) {
+                store.copyTo(model);
+            }
+            store.loadMasks(model);
+            store.applyMask();
+            sparsity = maskedFraction(model);
+            pruningNanos += System.nanoTime() - segmentStart;
         }
-        store.loadMasks(model);
-        store.applyMask();
-        double sparsity = maskedFraction(model);
-        pruningNanos += System.nanoTime() - segmentStart;
 
-        RnnState state = null;
-        for (long step = 0; step < totalSteps; step++) {
+        for (long step = firstStep; step < totalSteps; step++) {
             long stepStart = System.nanoTime();
             CharBatches.Batch minibatch = batches.next();
             if (minibatch.startsEpoch()) {
@@ -168,6 +229,13 @@ public final class Trainer {
                 segmentStart = System.nanoTime();
             }
             history.add(new TrainResult.Point(step, trainBpc, sparsity, bpcVal, stepMillis));
+            if (checkpointFile != null && !last && (step + 1) % checkpointEvery == 0) {
+                // Writing the checkpoint is not training time, so it is left out as evaluation is.
+                trainNanos += System.nanoTime() - segmentStart;
+                TrainingCheckpoint.capture(fingerprint, step + 1, model, store, optimizer, state, batches, sparsity,
+                        trainNanos, pruningNanos, history).write(checkpointFile);
+                segmentStart = System.nanoTime();
+            }
         }
         trainNanos += System.nanoTime() - segmentStart;
 

@@ -1,0 +1,533 @@
+package dev.lacuna.train;
+
+import dev.lacuna.core.Architecture;
+import dev.lacuna.core.BadFileException;
+import dev.lacuna.core.InvalidOptionException;
+import dev.lacuna.core.Model;
+import dev.lacuna.core.PruningPolicy;
+import dev.lacuna.core.TensorSpec;
+import dev.lacuna.io.SafetensorsDType;
+import dev.lacuna.io.SafetensorsFile;
+import dev.lacuna.io.SafetensorsTensor;
+import dev.lacuna.io.SafetensorsWriter;
+import dev.lacuna.train.nn.ParameterStore;
+import dev.lacuna.train.nn.RnnState;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Everything a {@link Trainer} needs to continue an interrupted run so that it ends bit-identical to an
+ * uninterrupted one (issue #8 item 4): the flat parameters as the optimizer left them, the model's tensors and masks
+ * (the pruning policies are immutable and keep all their state in the masks and weights, see
+ * {@link dev.lacuna.core.PruningPolicy}), the optimizer's vectors and step count, the carried recurrent state, the
+ * data position (minibatches drawn; the batcher's seeded draws are replayed from it), the reported sparsity, the
+ * per-step history, the elapsed training time, and a fingerprint of the run's model, data and settings so that a
+ * checkpoint is never applied to a different run.
+ *
+ * <p>Stored as a safetensors file: float32 tensors are kept bit for bit, masks as U8 0/1, the history as raw
+ * little-endian longs and doubles, scalars in the string metadata (doubles in Java's round-tripping decimal form).
+ */
+public final class TrainingCheckpoint {
+    /** Value of the {@code lacuna.format} metadata key. */
+    public static final String FORMAT = "lacuna-resume/1";
+    /** Suffix appended to the output's file name to name its checkpoint. */
+    public static final String SUFFIX = ".resume";
+
+    static final String FORMAT_KEY = "lacuna.format";
+    static final String RUN_KEY = "lacuna.resume.run";
+    static final String STEPS_KEY = "lacuna.resume.completed_steps";
+    static final String DRAWN_KEY = "lacuna.resume.batches_drawn";
+    static final String OPTIMIZER_STEPS_KEY = "lacuna.resume.optimizer_steps";
+    static final String SPARSITY_KEY = "lacuna.resume.sparsity";
+    static final String TRAIN_NANOS_KEY = "lacuna.resume.train_nanos";
+    static final String PRUNING_NANOS_KEY = "lacuna.resume.pruning_nanos";
+    static final String PARAMS = "params";
+    static final String WEIGHT_PREFIX = "weight.";
+    static final String MASK_PREFIX = "mask.";
+    static final String OPTIMIZER_PREFIX = "optimizer.";
+    static final String HIDDEN_PREFIX = "state.h.";
+    static final String CELL_PREFIX = "state.c.";
+    static final String HISTORY = "history";
+    /** Bytes per history point: the step as a long, then four doubles. */
+    private static final int POINT_BYTES = 8 * 5;
+
+    private final Path source;
+    final String runFingerprint;
+    final long completedSteps;
+    final long batchesDrawn;
+    final long optimizerSteps;
+    final double sparsity;
+    final long trainNanos;
+    final long pruningNanos;
+    final float[] params;
+    final Map<String, float[]> weights;
+    final Map<String, boolean[]> masks;
+    final Map<String, float[]> optimizerState;
+    final List<float[]> hidden;
+    final List<float[]> cells;
+    final List<TrainResult.Point> history;
+
+    TrainingCheckpoint(Path source, String runFingerprint, long completedSteps, long batchesDrawn,
+                       long optimizerSteps, double sparsity, long trainNanos, long pruningNanos, float[] params,
+                       Map<String, float[]> weights, Map<String, boolean[]> masks,
+                       Map<String, float[]> optimizerState, List<float[]> hidden, List<float[]> cells,
+                       List<TrainResult.Point> history) {
+        this.source = source;
+        this.runFingerprint = Objects.requireNonNull(runFingerprint, "runFingerprint");
+        this.completedSteps = completedSteps;
+        this.batchesDrawn = batchesDrawn;
+        this.optimizerSteps = optimizerSteps;
+        this.sparsity = sparsity;
+        this.trainNanos = trainNanos;
+        this.pruningNanos = pruningNanos;
+        this.params = params;
+        this.weights = Collections.unmodifiableMap(weights);
+        this.masks = Collections.unmodifiableMap(masks);
+        this.optimizerState = Collections.unmodifiableMap(optimizerState);
+        this.hidden = List.copyOf(hidden);
+        this.cells = List.copyOf(cells);
+        this.history = List.copyOf(history);
+    }
+
+    /** The checkpoint file that belongs to an output: {@code <out>.resume} in the same directory. */
+    public static Path besideOutput(Path out) {
+        Path name = Objects.requireNonNull(out, "out").getFileName();
+        if (name == null) {
+            throw new IllegalArgumentException("output path has no file name: " + out);
+        }
+        return out.resolveSibling(name + SUFFIX);
+    }
+
+    /** The file this checkpoint was read from, or null when it was captured in memory. */
+    public Path source() {
+        return source;
+    }
+
+    /** Optimizer steps the interrupted run had completed; a resumed run continues with this step index. */
+    public long completedSteps() {
+        return completedSteps;
+    }
+
+    /** Training wall time the interrupted run had spent, in seconds (evaluation and checkpoint writing excluded). */
+    public double trainSeconds() {
+        return trainNanos / 1e9;
+    }
+
+    /**
+     * Writes the checkpoint atomically (a crash while writing leaves the previous checkpoint intact).
+     *
+     * @throws BadFileException naming {@code target} when it cannot be written
+     */
+    public void write(Path target) {
+        SafetensorsWriter writer = new SafetensorsWriter()
+                .putMetadata(FORMAT_KEY, FORMAT)
+                .putMetadata(RUN_KEY, runFingerprint)
+                .putMetadata(STEPS_KEY, Long.toString(completedSteps))
+                .putMetadata(DRAWN_KEY, Long.toString(batchesDrawn))
+                .putMetadata(OPTIMIZER_STEPS_KEY, Long.toString(optimizerSteps))
+                .putMetadata(SPARSITY_KEY, Double.toString(sparsity))
+                .putMetadata(TRAIN_NANOS_KEY, Long.toString(trainNanos))
+                .putMetadata(PRUNING_NANOS_KEY, Long.toString(pruningNanos));
+        writer.addF32(PARAMS, new int[] {params.length}, params);
+        weights.forEach((name, values) -> writer.addF32(WEIGHT_PREFIX + name, new int[] {values.length}, values));
+        masks.forEach((name, keep) -> writer.addU8(MASK_PREFIX + name, new int[] {keep.length}, toBytes(keep)));
+        optimizerState.forEach((name, values) ->
+                writer.addF32(OPTIMIZER_PREFIX + name, new int[] {values.length}, values));
+        for (int i = 0; i < hidden.size(); i++) {
+            writer.addF32(HIDDEN_PREFIX + i, new int[] {hidden.get(i).length}, hidden.get(i));
+        }
+        for (int i = 0; i < cells.size(); i++) {
+            writer.addF32(CELL_PREFIX + i, new int[] {cells.get(i).length}, cells.get(i));
+        }
+        byte[] points = historyBytes(history);
+        writer.addU8(HISTORY, new int[] {points.length}, points);
+        writer.write(target);
+    }
+
+    /**
+     * Reads a checkpoint written by {@link #write}. Only its own consistency is checked here; whether it belongs to
+     * a given run is checked by the trainer that resumes from it.
+     *
+     * @throws BadFileException naming {@code file} when it is missing, malformed, or not a training checkpoint
+     */
+    public static TrainingCheckpoint read(Path file) {
+        SafetensorsFile content = SafetensorsFile.read(file);
+        Map<String, String> meta = content.metadata();
+        if (!FORMAT.equals(meta.get(FORMAT_KEY))) {
+            throw new BadFileException(file, "is not a Lacuna training checkpoint: metadata " + FORMAT_KEY + " is "
+                    + meta.get(FORMAT_KEY) + ", expected " + FORMAT);
+        }
+        String run = required(file, meta, RUN_KEY);
+        long completed = nonNegativeLong(file, meta, STEPS_KEY);
+        long drawn = nonNegativeLong(file, meta, DRAWN_KEY);
+        long optimizerSteps = nonNegativeLong(file, meta, OPTIMIZER_STEPS_KEY);
+        double sparsity = fraction(file, meta, SPARSITY_KEY);
+        long trainNanos = nonNegativeLong(file, meta, TRAIN_NANOS_KEY);
+        long pruningNanos = nonNegativeLong(file, meta, PRUNING_NANOS_KEY);
+
+        float[] params = null;
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        Map<String, boolean[]> masks = new LinkedHashMap<>();
+        Map<String, float[]> optimizer = new LinkedHashMap<>();
+        Map<Integer, float[]> hidden = new LinkedHashMap<>();
+        Map<Integer, float[]> cells = new LinkedHashMap<>();
+        List<TrainResult.Point> history = null;
+        for (SafetensorsTensor t : content.tensors().values()) {
+            String name = t.name();
+            if (name.equals(PARAMS)) {
+                params = floats(file, t);
+            } else if (name.startsWith(WEIGHT_PREFIX)) {
+                weights.put(name.substring(WEIGHT_PREFIX.length()), floats(file, t));
+            } else if (name.startsWith(MASK_PREFIX)) {
+                masks.put(name.substring(MASK_PREFIX.length()), mask(file, t));
+            } else if (name.startsWith(OPTIMIZER_PREFIX)) {
+                optimizer.put(name.substring(OPTIMIZER_PREFIX.length()), floats(file, t));
+            } else if (name.startsWith(HIDDEN_PREFIX)) {
+                hidden.put(index(file, name, HIDDEN_PREFIX), floats(file, t));
+            } else if (name.startsWith(CELL_PREFIX)) {
+                cells.put(index(file, name, CELL_PREFIX), floats(file, t));
+            } else if (name.equals(HISTORY)) {
+                history = history(file, t);
+            } else {
+                throw new BadFileException(file, "unexpected tensor '" + name + "' in a training checkpoint");
+            }
+        }
+        if (params == null) {
+            throw new BadFileException(file, "has no '" + PARAMS + "' tensor");
+        }
+        if (history == null) {
+            throw new BadFileException(file, "has no '" + HISTORY + "' tensor");
+        }
+        if (history.size() != completed) {
+            throw new BadFileException(file, "records " + history.size() + " history points for " + completed
+                    + " completed steps");
+        }
+        return new TrainingCheckpoint(file, run, completed, drawn, optimizerSteps, sparsity, trainNanos,
+                pruningNanos, params, weights, masks, optimizer, ordered(file, hidden, HIDDEN_PREFIX),
+                ordered(file, cells, CELL_PREFIX), history);
+    }
+
+    /**
+     * A SHA-256 over everything that decides the run's result: the input model (architecture, vocabulary, weights,
+     * masks), the training and validation text, the configuration and the policy's method and resolved
+     * hyperparameters. A checkpoint carries it so that resuming a different run is refused instead of silently
+     * mixing two runs.
+     */
+    static String fingerprint(Model model, CharCorpus corpus, TrainConfig config, PruningPolicy policy) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
+        text(digest, model.architecture().toString());
+        ints(digest, model.vocabulary().codePoints());
+        for (TensorSpec spec : model.architecture().tensors()) {
+            text(digest, spec.name());
+            float[] w = model.tensor(spec.name()).data();
+            ByteBuffer bytes = ByteBuffer.allocate(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(w);
+            digest.update(bytes);
+            boolean[] keep = model.mask(spec.name());
+            text(digest, keep == null ? "dense" : "masked");
+            if (keep != null) {
+                byte[] k = new byte[keep.length];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (byte) (keep[i] ? 1 : 0);
+                }
+                digest.update(k);
+            }
+        }
+        ints(digest, corpus.train());
+        ints(digest, corpus.validation());
+        // Record and map renderings are exact: Java prints doubles in a form that parses back to the same value.
+        text(digest, config.toString());
+        text(digest, policy == null ? "no policy" : policy.method() + " " + policy.hyperparameters());
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void text(MessageDigest digest, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(bytes.length).array());
+        digest.update(bytes);
+    }
+
+    private static void ints(MessageDigest digest, int[] values) {
+        ByteBuffer bytes = ByteBuffer.allocate(Integer.BYTES * (values.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.putInt(values.length);
+        bytes.asIntBuffer().put(values);
+        digest.update(bytes.array());
+    }
+
+    /**
+     * @throws InvalidOptionException naming {@code --resume} when this checkpoint is of another run
+     * @throws BadFileException       when it claims to have completed the whole run
+     */
+    void checkBelongsTo(String fingerprint, long totalSteps) {
+        String where = source != null ? source.toString() : "the checkpoint";
+        if (!runFingerprint.equals(fingerprint)) {
+            throw new InvalidOptionException("--resume", where + " was written by a different run (the input model,"
+                    + " the data or the settings differ); delete it or run without --resume");
+        }
+        if (completedSteps >= totalSteps) {
+            throw new BadFileException(source, "records " + completedSteps + " completed steps, but the run has "
+                    + totalSteps);
+        }
+    }
+
+    /** Snapshot at the end of a step: parameters after re-masking, the model as the next refresh will read it. */
+    static TrainingCheckpoint capture(String fingerprint, long completed, Model model, ParameterStore store,
+                                      Optimizer optimizer, RnnState state, CharBatches batches, double sparsity,
+                                      long trainNanos, long pruningNanos, List<TrainResult.Point> history) {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        Map<String, boolean[]> masks = new LinkedHashMap<>();
+        for (TensorSpec spec : model.architecture().tensors()) {
+            weights.put(spec.name(), model.tensor(spec.name()).data().clone());
+            boolean[] keep = model.mask(spec.name());
+            if (keep != null) {
+                masks.put(spec.name(), keep.clone());
+            }
+        }
+        Map<String, float[]> optimizerState = new LinkedHashMap<>();
+        optimizer.stateVectors().forEach((name, vector) -> optimizerState.put(name, vector.toFloatVector()));
+        Architecture arch = model.architecture();
+        List<float[]> hidden = new ArrayList<>();
+        List<float[]> cells = new ArrayList<>();
+        for (int l = 0; l < arch.layers(); l++) {
+            for (int d = 0; d < arch.directions(); d++) {
+                hidden.add(flatten(state.hidden(l, d)));
+                if (state.hasCell()) {
+                    cells.add(flatten(state.cell(l, d)));
+                }
+            }
+        }
+        return new TrainingCheckpoint(null, fingerprint, completed, batches.drawn(), optimizer.stepCount(), sparsity,
+                trainNanos, pruningNanos, store.params().toFloatVector(), weights, masks, optimizerState, hidden,
+                cells, history);
+    }
+
+    /**
+     * Puts a run back in the state {@link #capture} saw. Every size is checked against the model before anything
+     * changes, so a checkpoint that does not fit leaves the run untouched.
+     *
+     * @throws BadFileException when a tensor does not fit the model or the optimizer
+     */
+    void restore(Model model, ParameterStore store, Optimizer optimizer, RnnState state, CharBatches batches) {
+        Path file = source;
+        Architecture arch = model.architecture();
+        expectLength(file, PARAMS, params.length, store.size());
+        for (TensorSpec spec : arch.tensors()) {
+            float[] w = weights.get(spec.name());
+            if (w == null) {
+                throw new BadFileException(file, "has no weights for tensor " + spec.name());
+            }
+            expectLength(file, WEIGHT_PREFIX + spec.name(), w.length, spec.elementCount());
+            boolean[] keep = masks.get(spec.name());
+            if (keep != null) {
+                expectLength(file, MASK_PREFIX + spec.name(), keep.length, spec.elementCount());
+            }
+        }
+        for (String name : masks.keySet()) {
+            if (arch.tensors().stream().noneMatch(spec -> spec.name().equals(name))) {
+                throw new BadFileException(file, "has a mask for " + name + ", which the model does not have");
+            }
+        }
+        Map<String, INDArray> vectors = optimizer.stateVectors();
+        if (!vectors.keySet().equals(optimizerState.keySet())) {
+            throw new BadFileException(file, "holds optimizer state " + optimizerState.keySet() + ", but "
+                    + "the run's optimizer needs " + vectors.keySet());
+        }
+        vectors.forEach((name, vector) ->
+                expectLength(file, OPTIMIZER_PREFIX + name, optimizerState.get(name).length, vector.length()));
+        int layerDirections = arch.layers() * arch.directions();
+        int stateLength = state.batch() * arch.hiddenSize();
+        expectStates(file, HIDDEN_PREFIX, hidden, layerDirections, stateLength);
+        expectStates(file, CELL_PREFIX, cells, state.hasCell() ? layerDirections : 0, stateLength);
+
+        for (TensorSpec spec : arch.tensors()) {
+            float[] saved = weights.get(spec.name());
+            System.arraycopy(saved, 0, model.tensor(spec.name()).data(), 0, saved.length);
+        }
+        model.removeMasks();
+        masks.forEach((name, keep) -> model.setMask(name, keep.clone()));
+        store.loadMasks(model);
+        store.params().assign(Nd4j.createFromArray(params));
+        vectors.forEach((name, vector) -> vector.assign(Nd4j.createFromArray(optimizerState.get(name))));
+        optimizer.restoreStepCount(optimizerSteps);
+        int i = 0;
+        for (int l = 0; l < arch.layers(); l++) {
+            for (int d = 0; d < arch.directions(); d++, i++) {
+                state.setHidden(l, d, unflatten(hidden.get(i), state.batch()));
+                if (state.hasCell()) {
+                    state.setCell(l, d, unflatten(cells.get(i), state.batch()));
+                }
+            }
+        }
+        batches.skip(batchesDrawn);
+    }
+
+    private static void expectLength(Path file, String tensor, long found, long expected) {
+        if (found != expected) {
+            throw new BadFileException(file, "tensor '" + tensor + "' has " + found + " values, the run needs "
+                    + expected + "; it does not belong to this model");
+        }
+    }
+
+    private static void expectStates(Path file, String prefix, List<float[]> states, int count, int length) {
+        if (states.size() != count) {
+            throw new BadFileException(file, "has " + states.size() + " '" + prefix + "' tensors, the model needs "
+                    + count);
+        }
+        for (int i = 0; i < count; i++) {
+            expectLength(file, prefix + i, states.get(i).length, length);
+        }
+    }
+
+    private static float[] flatten(float[][] rows) {
+        int width = rows.length == 0 ? 0 : rows[0].length;
+        float[] flat = new float[rows.length * width];
+        for (int b = 0; b < rows.length; b++) {
+            System.arraycopy(rows[b], 0, flat, b * width, width);
+        }
+        return flat;
+    }
+
+    private static float[][] unflatten(float[] flat, int rows) {
+        int width = flat.length / rows;
+        float[][] out = new float[rows][width];
+        for (int b = 0; b < rows; b++) {
+            System.arraycopy(flat, b * width, out[b], 0, width);
+        }
+        return out;
+    }
+
+    private static String required(Path file, Map<String, String> meta, String key) {
+        String value = meta.get(key);
+        if (value == null) {
+            throw new BadFileException(file, "metadata " + key + " is missing");
+        }
+        return value;
+    }
+
+    private static long nonNegativeLong(Path file, Map<String, String> meta, String key) {
+        String value = required(file, meta, key);
+        try {
+            long parsed = Long.parseLong(value);
+            if (parsed >= 0) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadFileException(file, "metadata " + key + " must be an integer >= 0, found '" + value + "'");
+    }
+
+    private static double fraction(Path file, Map<String, String> meta, String key) {
+        String value = required(file, meta, key);
+        try {
+            double parsed = Double.parseDouble(value);
+            if (parsed >= 0 && parsed <= 1) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadFileException(file, "metadata " + key + " must be a number in [0, 1], found '" + value + "'");
+    }
+
+    private static float[] floats(Path file, SafetensorsTensor t) {
+        if (t.dtype() != SafetensorsDType.F32) {
+            throw new BadFileException(file, "tensor '" + t.name() + "' must be F32, found " + t.dtype());
+        }
+        return t.toFloats();
+    }
+
+    private static boolean[] mask(Path file, SafetensorsTensor t) {
+        if (t.dtype() != SafetensorsDType.U8) {
+            throw new BadFileException(file, "mask '" + t.name() + "' must be U8, found " + t.dtype());
+        }
+        ByteBuffer data = t.data();
+        boolean[] keep = new boolean[data.remaining()];
+        for (int i = 0; i < keep.length; i++) {
+            byte b = data.get(i);
+            if (b != 0 && b != 1) {
+                throw new BadFileException(file, "mask '" + t.name() + "' holds " + (b & 0xff) + " at " + i
+                        + ", expected 0 or 1");
+            }
+            keep[i] = b == 1;
+        }
+        return keep;
+    }
+
+    private static int index(Path file, String name, String prefix) {
+        String digits = name.substring(prefix.length());
+        try {
+            int i = Integer.parseInt(digits);
+            if (i >= 0) {
+                return i;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadFileException(file, "tensor '" + name + "' must end in a layer-direction index");
+    }
+
+    private static List<float[]> ordered(Path file, Map<Integer, float[]> byIndex, String prefix) {
+        List<float[]> out = new ArrayList<>();
+        for (int i = 0; i < byIndex.size(); i++) {
+            float[] values = byIndex.get(i);
+            if (values == null) {
+                throw new BadFileException(file, "tensor '" + prefix + i + "' is missing");
+            }
+            out.add(values);
+        }
+        return out;
+    }
+
+    private static byte[] toBytes(boolean[] keep) {
+        byte[] out = new byte[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+            out[i] = (byte) (keep[i] ? 1 : 0);
+        }
+        return out;
+    }
+
+    private static byte[] historyBytes(List<TrainResult.Point> points) {
+        ByteBuffer out = ByteBuffer.allocate(points.size() * POINT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (TrainResult.Point p : points) {
+            out.putLong(p.step()).putDouble(p.trainBpc()).putDouble(p.sparsity()).putDouble(p.bpcVal())
+                    .putDouble(p.millis());
+        }
+        return out.array();
+    }
+
+    private static List<TrainResult.Point> history(Path file, SafetensorsTensor t) {
+        if (t.dtype() != SafetensorsDType.U8 || t.elementCount() % POINT_BYTES != 0) {
+            throw new BadFileException(file, "tensor '" + HISTORY + "' must be U8 with a multiple of " + POINT_BYTES
+                    + " bytes, found " + t.dtype() + " with " + t.elementCount());
+        }
+        ByteBuffer in = t.data();
+        List<TrainResult.Point> points = new ArrayList<>();
+        while (in.remaining() >= POINT_BYTES) {
+            long step = in.getLong();
+            if (step != points.size()) {
+                throw new BadFileException(file, "history point " + points.size() + " is for step " + step);
+            }
+            points.add(new TrainResult.Point(step, in.getDouble(), in.getDouble(), in.getDouble(), in.getDouble()));
+        }
+        return points;
+    }
+}

@@ -14,6 +14,7 @@ import dev.lacuna.io.ModelFiles;
 import dev.lacuna.onnx.OnnxPruneReport;
 import dev.lacuna.onnx.OnnxPruning;
 import dev.lacuna.onnx.OnnxWeights;
+import dev.lacuna.onnx.SparseMode;
 import dev.lacuna.pipeline.HanPruning;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
@@ -113,6 +114,12 @@ final class PruneCommand implements Callable<Integer> {
             + " of in each tensor.")
     boolean pooled;
 
+    @Option(names = "--sparse", paramLabel = "MODE", description = "oneshot on an .onnx model: storage of the pruned"
+            + " weights, scatter (default; values and indices rebuilt by standard ops, checker-clean), initializer"
+            + " (ONNX sparse_initializer) or none (zeros in place, file as large as before). Each tensor stays dense"
+            + " when that is smaller.")
+    String sparse;
+
     @Mixin
     TrainingOptions training;
 
@@ -135,6 +142,9 @@ final class PruneCommand implements Callable<Integer> {
             throw new InvalidOptionException("--target-sparsity", "is required by --method " + chosen.id());
         }
         resumption.validate();
+        if (sparse != null && !(chosen == PruningMethod.ONESHOT && isOnnx(model))) {
+            throw new InvalidOptionException("--sparse", "applies to --method oneshot on an .onnx model only");
+        }
         if (chosen == PruningMethod.ONESHOT) {
             resumption.rejectFor(chosen.id(), "does not train (nothing to resume)");
             if (steps != null) {
@@ -202,7 +212,8 @@ final class PruneCommand implements Callable<Integer> {
                     + " file, found " + out);
         }
         OnnxPruning rule = (pooled ? OnnxPruning.global(targetSparsity) : OnnxPruning.perTensor(targetSparsity))
-                .withEmbeddings(pruneEmbedding);
+                .withEmbeddings(pruneEmbedding)
+                .withStorage(sparse == null ? SparseMode.SCATTER : SparseMode.parse("--sparse", sparse));
         OnnxPruneReport pruned = OnnxWeights.prune(model, out, rule);
         List<Map<String, Object>> tensors = new ArrayList<>();
         for (OnnxPruneReport.Entry e : pruned.tensors()) {
@@ -213,6 +224,9 @@ final class PruneCommand implements Callable<Integer> {
             t.put("pruned", e.pruned());
             t.put("sparsity_before", e.before().sparsity());
             t.put("sparsity", e.sparsityAfter());
+            t.put("storage", e.storage().id());
+            t.put("bytes_dense", e.denseBytes());
+            t.put("bytes", e.bytes());
             tensors.add(t);
         }
         Map<String, Object> report = new LinkedHashMap<>();
@@ -223,10 +237,13 @@ final class PruneCommand implements Callable<Integer> {
         report.put("pooled", pooled);
         report.put("params_pruned_tensors", pruned.prunedTensorParameters());
         report.put("sparsity", pruned.sparsity());
+        report.put("weight_bytes_dense", pruned.denseBytes());
+        report.put("weight_bytes", pruned.bytes());
         report.put("per_tensor", tensors);
         results.publish(report, String.format(Locale.ROOT, "wrote %s%npruned %d weight tensors (%,d values) to"
-                + " %.2f%% sparsity%n", out, tensors.stream().filter(t -> (boolean) t.get("pruned")).count(),
-                pruned.prunedTensorParameters(), 100 * pruned.sparsity()), spec.commandLine().getOut());
+                + " %.2f%% sparsity%nweights take %,d bytes (%,d dense)%n", out,
+                tensors.stream().filter(t -> (boolean) t.get("pruned")).count(), pruned.prunedTensorParameters(),
+                100 * pruned.sparsity(), pruned.bytes(), pruned.denseBytes()), spec.commandLine().getOut());
         return 0;
     }
 

@@ -42,6 +42,41 @@ class PruneOnnxTest {
     }
 
     @Test
+    void sparseStorageIsChosenPerTensorAndReported() throws Exception {
+        Path sparse = dir.resolve("sparse.onnx");
+        Path dense = dir.resolve("dense.onnx");
+        CliRun run = CliRun.of("prune", "--model", CASE.toString(), "--method", "oneshot", "--target-sparsity", "0.8",
+                "--out", sparse.toString(), "--json");
+        CliRun none = CliRun.of("prune", "--model", CASE.toString(), "--method", "oneshot", "--target-sparsity",
+                "0.8", "--sparse", "none", "--out", dense.toString(), "--json");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(0, none.exitCode(), none.toString());
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        boolean anyScatter = false;
+        for (JsonNode t : report.get("per_tensor")) {
+            anyScatter |= t.get("storage").asText().equals("scatter");
+            assertTrue(t.get("bytes").asLong() <= t.get("bytes_dense").asLong(), t.toString());
+        }
+        assertTrue(anyScatter, run.out());
+        assertTrue(report.get("weight_bytes").asLong() < report.get("weight_bytes_dense").asLong());
+        assertTrue(Files.size(sparse) < Files.size(dense));
+        JsonNode dense0 = new ObjectMapper().readTree(none.out());
+        dense0.get("per_tensor").forEach(t -> assertEquals("none", t.get("storage").asText()));
+    }
+
+    @Test
+    void sparseStorageOptionIsValidated() {
+        CliRun unknown = CliRun.of("prune", "--model", CASE.toString(), "--method", "oneshot", "--target-sparsity",
+                "0.8", "--sparse", "zip", "--out", dir.resolve("x.onnx").toString());
+        assertEquals(2, unknown.exitCode(), unknown.toString());
+        assertTrue(unknown.err().contains("--sparse"), unknown.err());
+        CliRun training = CliRun.of("prune", "--model", CASE.toString(), "--method", "gradual", "--target-sparsity",
+                "0.8", "--sparse", "scatter", "--out", dir.resolve("y.onnx").toString());
+        assertEquals(2, training.exitCode(), training.toString());
+        assertTrue(training.err().contains("--sparse"), training.err());
+    }
+
+    @Test
     void oneshotOnAnOnnxModelMustWriteOnnx() {
         Path out = dir.resolve("pruned.safetensors");
         CliRun run = CliRun.of("prune", "--model", CASE.toString(), "--method", "oneshot", "--target-sparsity", "0.8",

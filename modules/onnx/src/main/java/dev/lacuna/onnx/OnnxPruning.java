@@ -10,8 +10,11 @@ import dev.lacuna.core.InvalidOptionException;
  *                          or the quality parameter s of Han's rule (prune |w| ≤ s·σ)
  * @param includeEmbeddings also prune embedding tables (the data operand of a Gather); off by default, as Lacuna's
  *                          gradual pruning leaves the embedding dense unless asked
+ * @param storage           how each pruned weight is written ({@link SparseMode#SCATTER} by default): sparse forms
+ *                          make the file smaller, and a tensor whose sparse form would not be smaller stays dense;
+ *                          {@link SparseMode#NONE} writes the zeros in place, like the input's layout
  */
-public record OnnxPruning(Rule rule, double value, boolean includeEmbeddings) {
+public record OnnxPruning(Rule rule, double value, boolean includeEmbeddings, SparseMode storage) {
 
     /** The selection rules. */
     public enum Rule {
@@ -30,6 +33,9 @@ public record OnnxPruning(Rule rule, double value, boolean includeEmbeddings) {
         if (rule == null) {
             throw new InvalidOptionException("--method", "a pruning rule must be given");
         }
+        if (storage == null) {
+            throw new InvalidOptionException("--sparse", "a sparse storage must be given");
+        }
         if (rule == Rule.STD_THRESHOLD) {
             if (!(value >= 0) || Double.isInfinite(value)) {
                 throw new InvalidOptionException("--quality", "must be a non-negative number, found " + value);
@@ -41,21 +47,26 @@ public record OnnxPruning(Rule rule, double value, boolean includeEmbeddings) {
 
     /** Each weight tensor pruned to {@code targetSparsity}. */
     public static OnnxPruning perTensor(double targetSparsity) {
-        return new OnnxPruning(Rule.SPARSITY_PER_TENSOR, targetSparsity, false);
+        return new OnnxPruning(Rule.SPARSITY_PER_TENSOR, targetSparsity, false, SparseMode.SCATTER);
     }
 
     /** All weight tensors together pruned to {@code targetSparsity} by one threshold. */
     public static OnnxPruning global(double targetSparsity) {
-        return new OnnxPruning(Rule.SPARSITY_GLOBAL, targetSparsity, false);
+        return new OnnxPruning(Rule.SPARSITY_GLOBAL, targetSparsity, false, SparseMode.SCATTER);
     }
 
     /** Han's rule with quality parameter {@code s}. */
     public static OnnxPruning stdThreshold(double quality) {
-        return new OnnxPruning(Rule.STD_THRESHOLD, quality, false);
+        return new OnnxPruning(Rule.STD_THRESHOLD, quality, false, SparseMode.SCATTER);
     }
 
     /** The same rule, also pruning embedding tables. */
     public OnnxPruning withEmbeddings(boolean include) {
-        return new OnnxPruning(rule, value, include);
+        return new OnnxPruning(rule, value, include, storage);
+    }
+
+    /** The same rule, writing the pruned weights in {@code mode}. */
+    public OnnxPruning withStorage(SparseMode mode) {
+        return new OnnxPruning(rule, value, includeEmbeddings, mode);
     }
 }

@@ -26,8 +26,10 @@ import java.util.Map;
  * the main graph or inside the subgraphs of If, Loop and Scan nodes, inline or in external data. Biases (including the
  * rank-2 B input of recurrent nodes) are never pruned, following N17 §3. Sparse initializers are left as they are.
  *
- * <p>Pruning writes zeros into each tensor in its own encoding and data type, so the output differs from the input
- * only in the zeroed values, in tensors that were stored externally (now inline, which makes the output file
+ * <p>Pruning writes zeros into each tensor in its own encoding and data type; then, unless
+ * {@link OnnxPruning#storage()} is {@link SparseMode#NONE}, each pruned weight whose sparse form is smaller is
+ * replaced by that form ({@link PrunedStorage}), so the file really shrinks. The output differs from the input only
+ * in the pruned weights, in tensors that were stored externally (now inline, which makes the output file
  * self-contained), and in the provenance entries {@value #METHOD_KEY}, {@value #HYPERPARAMETERS_KEY} and
  * {@value #SPARSITY_KEY} of {@code metadata_props}.
  */
@@ -60,7 +62,7 @@ public final class OnnxWeights {
     /**
      * Prunes a model and writes the result atomically to {@code out} (which may equal {@code in}).
      *
-     * @return one entry per weight tensor with its sparsity before and after
+     * @return one entry per weight tensor with its sparsity before and after, and the storage and bytes written
      * @throws BadFileException when {@code in} is not a readable ONNX model or {@code out} cannot be written
      */
     public static OnnxPruneReport prune(Path in, Path out, OnnxPruning pruning) {
@@ -87,23 +89,46 @@ public final class OnnxWeights {
             case SPARSITY_GLOBAL -> global(targets, pruning.value());
             case STD_THRESHOLD -> stdThreshold(targets, pruning.value());
         };
-        List<OnnxPruneReport.Entry> entries = new ArrayList<>();
         for (Found f : found) {
             Mask s = selections.get(f);
+            if (s != null) {
+                zeroOut(f.builder, s.prune, file);
+            }
+        }
+        inlineExternalData(model, file);
+        // dense sizes are measured before any graph is edited: the builders of Constant nodes move with the edits
+        long[] denseBytes = new long[found.size()];
+        List<PrunedStorage.Request> requests = new ArrayList<>();
+        for (int i = 0; i < found.size(); i++) {
+            Found f = found.get(i);
+            denseBytes[i] = PrunedStorage.denseBytes(f.graph, f.constantNode, f.builder);
+            Mask s = selections.get(f);
+            if (s != null) {
+                requests.add(new PrunedStorage.Request(f.graph, f.depth, f.constantNode, f.weight.name(), f.builder,
+                        prunedValues(f.values, s.prune)));
+            }
+        }
+        List<PrunedStorage.Stored> stored = PrunedStorage.store(model, requests, pruning.storage());
+        List<OnnxPruneReport.Entry> entries = new ArrayList<>();
+        int next = 0;
+        for (int i = 0; i < found.size(); i++) {
+            Found f = found.get(i);
+            Mask s = selections.get(f);
             if (s == null) {
-                entries.add(new OnnxPruneReport.Entry(f.weight, false, 0, f.weight.zeros()));
+                entries.add(new OnnxPruneReport.Entry(f.weight, false, 0, f.weight.zeros(), SparseMode.NONE,
+                        denseBytes[i], denseBytes[i]));
                 continue;
             }
-            zeroOut(f.builder, s.prune, file);
             long zeros = 0;
-            for (int i = 0; i < f.values.length; i++) {
-                if (s.prune[i] || f.values[i] == 0) {
+            for (int j = 0; j < f.values.length; j++) {
+                if (s.prune[j] || f.values[j] == 0) {
                     zeros++;
                 }
             }
-            entries.add(new OnnxPruneReport.Entry(f.weight, true, s.threshold, zeros));
+            PrunedStorage.Stored st = stored.get(next++);
+            entries.add(new OnnxPruneReport.Entry(f.weight, true, s.threshold, zeros, st.storage(), st.denseBytes(),
+                    st.bytes()));
         }
-        inlineExternalData(model, file);
         OnnxPruneReport report = new OnnxPruneReport(pruning, entries);
         setMetadata(model, METHOD_KEY, METHOD);
         setMetadata(model, HYPERPARAMETERS_KEY, hyperparameters(pruning));
@@ -116,17 +141,41 @@ public final class OnnxWeights {
         return new Pruned(built, report);
     }
 
-    /** A weight tensor: where to write it back, what it looked like, and its values as float32. */
+    /**
+     * A weight tensor: where to write it back (its graph, and its Constant node's index or -1 for an initializer),
+     * what it looked like, and its values as float32.
+     */
     private static final class Found {
         final Onnx.TensorProto.Builder builder;
+        final Onnx.GraphProto.Builder graph;
+        final int depth;
+        final int constantNode;
         final OnnxWeight weight;
         final float[] values;
 
-        Found(Onnx.TensorProto.Builder builder, OnnxWeight weight, float[] values) {
+        Found(Onnx.TensorProto.Builder builder, Place place, OnnxWeight weight, float[] values) {
             this.builder = builder;
+            this.graph = place.graph;
+            this.depth = place.depth;
+            this.constantNode = place.node;
             this.weight = weight;
             this.values = values;
         }
+    }
+
+    /** Where a visited tensor sits: its graph, that graph's nesting depth, and its node's index (-1: initializer). */
+    private record Place(Onnx.GraphProto.Builder graph, int depth, int node) {
+    }
+
+    /** The values after pruning: exactly what {@link #zeroOut} wrote, as float32. */
+    private static float[] prunedValues(float[] values, boolean[] prune) {
+        float[] out = values.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (prune[i]) {
+                out[i] = 0f;
+            }
+        }
+        return out;
     }
 
     /** Positions to zero in one tensor, and the threshold that chose them. */
@@ -136,7 +185,7 @@ public final class OnnxWeights {
     private static List<Found> find(Onnx.ModelProto.Builder model, Path file) {
         WeightUses uses = new WeightUses(model.getGraph());
         List<Found> found = new ArrayList<>();
-        walk(model.getGraphBuilder(), "", (t, graphKey, valueName, location) -> {
+        walk(model.getGraphBuilder(), "", 0, (t, place, graphKey, valueName, location) -> {
             if (!OnnxTensors.isReal(t.getDataType())) {
                 return;
             }
@@ -156,7 +205,7 @@ public final class OnnxWeights {
             boolean external = t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL;
             OnnxWeight w = new OnnxWeight(valueName, location + (external ? " (external)" : ""), shape,
                     OnnxTensors.typeName(t.getDataType()), role == WeightUses.Role.EMBEDDING, zeros);
-            found.add(new Found(t, w, values));
+            found.add(new Found(t, place, w, values));
         });
         return found;
     }
@@ -168,14 +217,15 @@ public final class OnnxWeights {
          * @param valueName the graph value the tensor defines (an initializer's name, a Constant node's output), or
          *                  null for tensors in other attributes
          */
-        void visit(Onnx.TensorProto.Builder tensor, String graphKey, String valueName, String location);
+        void visit(Onnx.TensorProto.Builder tensor, Place place, String graphKey, String valueName,
+                   String location);
     }
 
     /** Visits every tensor of a graph and, depth first, of the subgraphs in its nodes' attributes. */
-    private static void walk(Onnx.GraphProto.Builder graph, String key, TensorVisitor visitor) {
+    private static void walk(Onnx.GraphProto.Builder graph, String key, int depth, TensorVisitor visitor) {
         for (int i = 0; i < graph.getInitializerCount(); i++) {
             Onnx.TensorProto.Builder t = graph.getInitializerBuilder(i);
-            visitor.visit(t, key, t.getName(), key + "initializer");
+            visitor.visit(t, new Place(graph, depth, -1), key, t.getName(), key + "initializer");
         }
         for (int j = 0; j < graph.getNodeCount(); j++) {
             Onnx.NodeProto.Builder node = graph.getNodeBuilder(j);
@@ -185,18 +235,19 @@ public final class OnnxWeights {
                 Onnx.AttributeProto.Builder a = node.getAttributeBuilder(k);
                 if (a.hasT()) {
                     boolean value = constant && a.getName().equals("value");
-                    visitor.visit(a.getTBuilder(), key, value ? node.getOutput(0) : null,
+                    visitor.visit(a.getTBuilder(), new Place(graph, depth, j), key, value ? node.getOutput(0) : null,
                             value ? where : where + " attribute " + a.getName());
                 }
                 for (int m = 0; m < a.getTensorsCount(); m++) {
-                    visitor.visit(a.getTensorsBuilder(m), key, null, where + " attribute " + a.getName() + "[" + m
+                    visitor.visit(a.getTensorsBuilder(m), new Place(graph, depth, j), key, null, where + " attribute " + a.getName() + "[" + m
                             + "]");
                 }
                 if (a.hasG()) {
-                    walk(a.getGBuilder(), WeightUses.subgraphKey(key, node, a.getName(), -1), visitor);
+                    walk(a.getGBuilder(), WeightUses.subgraphKey(key, node, a.getName(), -1), depth + 1, visitor);
                 }
                 for (int m = 0; m < a.getGraphsCount(); m++) {
-                    walk(a.getGraphsBuilder(m), WeightUses.subgraphKey(key, node, a.getName(), m), visitor);
+                    walk(a.getGraphsBuilder(m), WeightUses.subgraphKey(key, node, a.getName(), m), depth + 1,
+                            visitor);
                 }
             }
         }
@@ -351,7 +402,7 @@ public final class OnnxWeights {
      * keeps the pruned file self-contained.
      */
     private static void inlineExternalData(Onnx.ModelProto.Builder model, Path file) {
-        walk(model.getGraphBuilder(), "", (t, graphKey, valueName, location) -> {
+        walk(model.getGraphBuilder(), "", 0, (t, place, graphKey, valueName, location) -> {
             if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
                 setInline(t, rawCopy(t, file));
             }

@@ -19,7 +19,8 @@ public enum SparseMode {
     INITIALIZER,
     /**
      * Non-zero values and int32 (or narrower, then cast) indices as ordinary initializers, rebuilt into the dense
-     * tensor by standard operators ({@code ConstantOfShape → ScatterElements → Reshape}). Passes the ONNX checker's
+     * tensor by standard operators ({@code ConstantOfShape → ScatterElements → Reshape}), or with the positions as
+     * int8 gaps summed by {@code CumSum} when that is smaller. Passes the ONNX checker's
      * full check and runs in any runtime; ONNX Runtime folds the rebuild into a constant when it loads the model.
      * A tensor whose values are shared (a quantized model's) may instead be stored as codebook + narrow codes +
      * narrow position gaps, decoded by the same standard operators plus Cast, BitShift, CumSum and Gather

@@ -14,12 +14,16 @@ import java.util.List;
  * <p>Indices are linear positions in the row-major tensor. ONNX Runtime reads int8, int16, int32 and int64 indices of
  * sparse initializers, and ScatterElements takes int32 or int64 (ONNX Operators.md, ScatterElements {@code Tind}),
  * so the narrowest type holding the largest position is chosen, and narrower-than-int32 scatter indices get a Cast.
+ * The scatter form may instead hold the positions as int8 gaps summed by CumSum, when that is smaller (a tensor of more
+ * than 32768 values otherwise needs int32 indices).
  */
 final class SparseStorage {
     /** GraphProto field numbers (onnx.proto): node 1, initializer 5, sparse_initializer 15. */
     private static final int NODE_FIELD = 1;
     private static final int INITIALIZER_FIELD = 5;
     private static final int SPARSE_INITIALIZER_FIELD = 15;
+    /** Largest gap an int8 stream holds. */
+    private static final int MAX_GAP = Byte.MAX_VALUE;
 
     private SparseStorage() {
     }
@@ -45,6 +49,11 @@ final class SparseStorage {
                     ? sparseInitializer(name, dims, values, positions)
                     : scatter(name, dims, values, positions);
             if (mode == SparseMode.SCATTER) {
+                // a tensor of more than 32768 values needs int32 indices; one-byte gaps are usually smaller
+                Fragment gaps = gapScatter(name, dims, values, positions);
+                if (gaps != null && gaps.bytes() < sparse.bytes()) {
+                    sparse = gaps;
+                }
                 // a quantized model's values come from a small set: codebook + codes + gaps may be smaller still
                 Fragment codebook = CodebookStorage.build(name, dims, values, positions, codebookBlocks);
                 if (codebook != null && codebook.bytes() < sparse.bytes()) {
@@ -138,6 +147,74 @@ final class SparseStorage {
                     List.of(zeros, indexName, valueName), List.of(flat),
                     List.of(OnnxGraphBuilder.attribute("axis", 0))));
         }
+        if (reshape) {
+            String shape = name + ".shape";
+            initializers.add(OnnxGraphBuilder.int64Tensor(shape, dims));
+            nodes.add(OnnxGraphBuilder.node("Reshape", name + ".reshape", List.of(flat, shape), List.of(name),
+                    List.of()));
+        }
+        long bytes = 0;
+        for (Onnx.TensorProto t : initializers) {
+            bytes += OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, t);
+        }
+        for (Onnx.NodeProto n : nodes) {
+            bytes += OnnxGraphBuilder.fieldBytes(NODE_FIELD, n);
+        }
+        return new Fragment(initializers, nodes, null, bytes, 0);
+    }
+
+    /**
+     * Like {@link #scatter}, with the positions as int8 gaps (Deep Compression §4(a) relative indices) that an
+     * inclusive {@code CumSum} turns back into positions: {@code g_0 = p_0}, {@code g_i = p_i − p_(i−1)}. A gap
+     * above {@value #MAX_GAP} is bridged by fillers, entries of value {@code +0.0} at positions in between; every
+     * such position holds {@code +0.0} already (all others are stored), so positions stay distinct and the rebuilt
+     * tensor is unchanged. Null when there is nothing to store.
+     */
+    private static Fragment gapScatter(String name, long[] dims, float[] values, int[] positions) {
+        if (positions.length == 0) {
+            return null;
+        }
+        int count = 0;
+        int previous = 0;
+        for (int p : positions) {
+            count += 1 + (p - previous - 1) / MAX_GAP;
+            previous = p;
+        }
+        int[] gaps = new int[count];
+        float[] stored = new float[count];
+        int k = 0;
+        previous = 0;
+        for (int p : positions) {
+            while (p - previous > MAX_GAP) {
+                previous += MAX_GAP;
+                gaps[k++] = MAX_GAP; // a filler: stored[k] stays +0.0
+            }
+            gaps[k] = p - previous;
+            stored[k++] = values[p];
+            previous = p;
+        }
+        List<Onnx.TensorProto> initializers = new ArrayList<>();
+        List<Onnx.NodeProto> nodes = new ArrayList<>();
+        boolean reshape = dims.length != 1;
+        String flat = reshape ? name + ".flat" : name;
+        String size = name + ".size";
+        String gapName = name + ".gaps";
+        String valueName = name + ".values";
+        String axis = name + ".axis";
+        initializers.add(OnnxGraphBuilder.int64Tensor(size, values.length));
+        initializers.add(OnnxTensors.toProto(valueName, new long[] {count}, stored));
+        initializers.add(OnnxGraphBuilder.intTensor(gapName, gaps, 1));
+        initializers.add(Onnx.TensorProto.newBuilder().setName(axis)
+                .setDataType(Onnx.TensorProto.DataType.INT64_VALUE).addInt64Data(0).build());
+        nodes.add(OnnxGraphBuilder.node("ConstantOfShape", name + ".zeros_node", List.of(size),
+                List.of(name + ".zeros"), List.of()));
+        nodes.add(OnnxGraphBuilder.node("Cast", gapName + ".cast", List.of(gapName), List.of(gapName + ".int32"),
+                List.of(OnnxGraphBuilder.attribute("to", Onnx.TensorProto.DataType.INT32_VALUE))));
+        nodes.add(OnnxGraphBuilder.node("CumSum", name + ".positions_node", List.of(gapName + ".int32", axis),
+                List.of(name + ".positions"), List.of()));
+        nodes.add(OnnxGraphBuilder.node("ScatterElements", name + ".scatter",
+                List.of(name + ".zeros", name + ".positions", valueName), List.of(flat),
+                List.of(OnnxGraphBuilder.attribute("axis", 0))));
         if (reshape) {
             String shape = name + ".shape";
             initializers.add(OnnxGraphBuilder.int64Tensor(shape, dims));

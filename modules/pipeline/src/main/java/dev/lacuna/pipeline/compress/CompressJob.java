@@ -154,8 +154,8 @@ public final class CompressJob {
     /** One-shot pruning of the ONNX graph's weight values; the graph is otherwise untouched. */
     private Built pruneOnnxGraph(Path staging) {
         Path onnx = staging.resolve(settings.stem() + OutputFormat.ONNX.extension());
-        progress.accept(String.format(Locale.ROOT, "pruning %s one-shot to sparsity %s (ONNX weights in place)",
-                settings.model().getFileName(), settings.targetSparsity()));
+        progress.accept(String.format(Locale.ROOT, "pruning %s one-shot to sparsity %s (ONNX graph kept, pruned"
+                + " weights stored sparsely)", settings.model().getFileName(), settings.targetSparsity()));
         OnnxPruneReport pruned = OnnxWeights.prune(settings.model(), onnx, OnnxPruning.perTensor(
                 settings.targetSparsity()));
         long paramsTotal = 0;

@@ -147,6 +147,12 @@ final class SparseStorage {
                     List.of(zeros, indexName, valueName), List.of(flat),
                     List.of(OnnxGraphBuilder.attribute("axis", 0))));
         }
+        return flatToShape(name, dims, reshape, flat, initializers, nodes);
+    }
+
+    /** Reshapes the rebuilt flat tensor to {@code dims} when it is not 1-D, and sizes the whole fragment. */
+    private static Fragment flatToShape(String name, long[] dims, boolean reshape, String flat,
+                                        List<Onnx.TensorProto> initializers, List<Onnx.NodeProto> nodes) {
         if (reshape) {
             String shape = name + ".shape";
             initializers.add(OnnxGraphBuilder.int64Tensor(shape, dims));
@@ -215,20 +221,7 @@ final class SparseStorage {
         nodes.add(OnnxGraphBuilder.node("ScatterElements", name + ".scatter",
                 List.of(name + ".zeros", name + ".positions", valueName), List.of(flat),
                 List.of(OnnxGraphBuilder.attribute("axis", 0))));
-        if (reshape) {
-            String shape = name + ".shape";
-            initializers.add(OnnxGraphBuilder.int64Tensor(shape, dims));
-            nodes.add(OnnxGraphBuilder.node("Reshape", name + ".reshape", List.of(flat, shape), List.of(name),
-                    List.of()));
-        }
-        long bytes = 0;
-        for (Onnx.TensorProto t : initializers) {
-            bytes += OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, t);
-        }
-        for (Onnx.NodeProto n : nodes) {
-            bytes += OnnxGraphBuilder.fieldBytes(NODE_FIELD, n);
-        }
-        return new Fragment(initializers, nodes, null, bytes, 0);
+        return flatToShape(name, dims, reshape, flat, initializers, nodes);
     }
 
     /**

@@ -3,12 +3,10 @@ package dev.lacuna.maven;
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.LacunaException;
 import dev.lacuna.pipeline.compress.CompressReport;
-import dev.lacuna.pipeline.compress.CompressSettings;
 import dev.lacuna.pipeline.compress.GateLimits;
 import dev.lacuna.pipeline.compress.ReportPage;
 import java.io.File;
 import java.nio.file.Path;
-import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
@@ -22,49 +20,21 @@ import org.apache.maven.plugins.annotations.Parameter;
  * the page that explains it.
  */
 @Mojo(name = "report", defaultPhase = LifecyclePhase.PACKAGE, threadSafe = true)
-public class ReportMojo extends AbstractMojo {
-    /** The model given to compress (only its file name is used, to find the report). */
-    @Parameter(property = "lacuna.model", required = true)
-    private File model;
-
-    /** The folder compress wrote to. */
-    @Parameter(property = "lacuna.outputDirectory", defaultValue = "${project.build.outputDirectory}/models")
-    private File outputDirectory;
-
+public class ReportMojo extends ReportReadingMojo {
     /** Where the page goes. */
     @Parameter(property = "lacuna.reportDirectory", defaultValue = "${project.build.directory}/lacuna")
     private File reportDirectory;
 
-    /** Gate limits shown on the page (same meaning as in check). */
-    @Parameter(property = "lacuna.minSparsity")
-    private Double minSparsity;
-
-    /** See check. */
-    @Parameter(property = "lacuna.maxBpcIncrease")
-    private Double maxBpcIncrease;
-
-    /** See check. */
-    @Parameter(property = "lacuna.maxOutputDiff")
-    private Double maxOutputDiff;
-
-    /** See check. */
-    @Parameter(property = "lacuna.maxSizeBytes")
-    private Long maxSizeBytes;
-
-    /** Skip every Lacuna goal. */
-    @Parameter(property = "lacuna.skip", defaultValue = "false")
-    private boolean skip;
-
     @Override
     public void execute() throws MojoExecutionException, MojoFailureException {
-        if (skip) {
+        if (skip()) {
             getLog().info("Skipping Lacuna report (lacuna.skip)");
             return;
         }
         try {
-            GateLimits limits = new GateLimits(minSparsity, maxBpcIncrease, maxOutputDiff, maxSizeBytes);
-            Path reportFile = CompressSettings.reportFile(model.toPath(), outputDirectory.toPath());
-            Path page = ReportPage.write(CompressReport.read(reportFile), outputDirectory.toPath(), limits,
+            GateLimits limits = limits();
+            Path reportFile = reportFile();
+            Path page = ReportPage.write(CompressReport.read(reportFile), outputDirectory(), limits,
                     reportDirectory.toPath());
             getLog().info("Lacuna report written to " + page);
         } catch (InvalidOptionException e) {

@@ -1,5 +1,6 @@
 package dev.lacuna.io;
 
+import dev.lacuna.core.Float16;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -58,7 +59,7 @@ public enum SafetensorsDType {
             }
             case F16 -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = halfToFloat(in.getShort(i * 2));
+                    out[i] = Float16.toFloat(in.getShort(i * 2));
                 }
             }
             // bfloat16 is the upper half of an IEEE float32, so widening is exact.
@@ -70,25 +71,5 @@ public enum SafetensorsDType {
             default -> throw new IllegalStateException(this + " is not a floating type");
         }
         return out;
-    }
-
-    /**
-     * IEEE 754 binary16 to binary32, exact for every input including subnormals, infinities and NaN payloads
-     * (Java 17 has no {@code Float.float16ToFloat}; it arrived in Java 20).
-     */
-    static float halfToFloat(short half) {
-        int bits = half & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1F;
-        int mantissa = bits & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            // zero or subnormal: value = mantissa * 2^-24, exactly representable as a float32
-            float magnitude = mantissa * 0x1p-24f;
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lacuna.core.BadFileException;
+import dev.lacuna.core.Float16;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -77,11 +78,11 @@ class SafetensorsFileTest {
         for (int e = 1; e < 31; e++) {
             for (int m = 0; m < 1024; m += 37) {
                 float expected = (float) (Math.pow(2, e - 15) * (1 + m / 1024.0));
-                assertEquals(expected, SafetensorsDType.halfToFloat((short) ((e << 10) | m)));
-                assertEquals(-expected, SafetensorsDType.halfToFloat((short) (0x8000 | (e << 10) | m)));
+                assertEquals(expected, Float16.toFloat((short) ((e << 10) | m)));
+                assertEquals(-expected, Float16.toFloat((short) (0x8000 | (e << 10) | m)));
             }
         }
-        assertEquals(1023 * 0x1p-24f, SafetensorsDType.halfToFloat((short) 0x03FF));
+        assertEquals(1023 * 0x1p-24f, Float16.toFloat((short) 0x03FF));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.lacuna.onnx;
 
 import com.google.protobuf.ByteString;
 import dev.lacuna.core.BadFileException;
+import dev.lacuna.core.Float16;
 import dev.lacuna.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -146,7 +147,7 @@ final class OnnxTensors {
                 case FLOAT -> raw.asFloatBuffer().get(out);
                 case FLOAT16 -> {
                     for (int i = 0; i < count; i++) {
-                        out[i] = halfToFloat(raw.getShort(i * 2));
+                        out[i] = Float16.toFloat(raw.getShort(i * 2));
                     }
                 }
                 case BFLOAT16 -> {
@@ -175,7 +176,7 @@ final class OnnxTensors {
                 requireTyped(t, file, "int32_data", t.getInt32DataCount(), count);
                 for (int i = 0; i < count; i++) {
                     int bits = t.getInt32Data(i) & 0xffff;
-                    out[i] = type == FLOAT16 ? halfToFloat((short) bits) : Float.intBitsToFloat(bits << 16);
+                    out[i] = type == FLOAT16 ? Float16.toFloat((short) bits) : Float.intBitsToFloat(bits << 16);
                 }
             }
             default -> {
@@ -269,22 +270,5 @@ final class OnnxTensors {
     /** "tensor 'name'" or "an unnamed tensor", for messages. */
     static String describe(Onnx.TensorProto t) {
         return t.getName().isEmpty() ? "unnamed tensor" : "tensor '" + t.getName() + "'";
-    }
-
-    /** IEEE 754 binary16 to binary32, exact for every input including subnormals, infinities and NaN. */
-    static float halfToFloat(short half) {
-        int bits = half & 0xffff;
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1f;
-        int mantissa = bits & 0x3ff;
-        if (exponent == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            // subnormal (or zero): mantissa · 2^-24, which float32 represents exactly
-            float magnitude = mantissa * 0x1p-24f;
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 }

@@ -1,5 +1,6 @@
 package dev.lacuna.io.format;
 
+import dev.lacuna.core.Float16;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.ShortBuffer;
@@ -28,9 +29,9 @@ final class F16Values implements ValueCoding {
         ShortBuffer halves = out.asShortBuffer();
         float[] decoded = new float[values.length];
         for (int i = 0; i < values.length; i++) {
-            short h = Half.fromFloat(values[i]);
+            short h = Float16.fromFloat(values[i]);
             halves.put(h);
-            decoded[i] = Half.toFloat(h);
+            decoded[i] = Float16.toFloat(h);
         }
         return new Encoded(out.array(), decoded, null);
     }
@@ -40,7 +41,7 @@ final class F16Values implements ValueCoding {
         ShortBuffer halves = in.view(2L * storedCount, storedCount + " f16 values").asShortBuffer();
         float[] values = new float[storedCount];
         for (int i = 0; i < storedCount; i++) {
-            values[i] = Half.toFloat(halves.get(i));
+            values[i] = Float16.toFloat(halves.get(i));
         }
         return new Decoded(values, null, label());
     }

@@ -1,5 +1,6 @@
 package dev.lacuna.io.npz;
 
+import dev.lacuna.core.Float16;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -76,7 +77,7 @@ record NpyDType(ByteOrder order, char kind, int itemSize) {
             int at = i * itemSize;
             out[i] = switch (kind) {
                 case 'f' -> switch (itemSize) {
-                    case 2 -> halfToFloat(in.getShort(at));
+                    case 2 -> Float16.toFloat(in.getShort(at));
                     case 4 -> in.getFloat(at);
                     default -> (float) in.getDouble(at);
                 };
@@ -100,24 +101,5 @@ record NpyDType(ByteOrder order, char kind, int itemSize) {
 
     private static float unsignedLongToFloat(long v) {
         return v >= 0 ? v : (float) ((v >>> 1) * 2.0);
-    }
-
-    /**
-     * IEEE 754 binary16 to binary32, exact for every input (subnormals, infinities, NaN payloads); Java 17 has no
-     * {@code Float.float16ToFloat}.
-     */
-    static float halfToFloat(short half) {
-        int bits = half & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exponent = (bits >>> 10) & 0x1F;
-        int mantissa = bits & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float magnitude = mantissa * 0x1p-24f; // subnormal or zero: mantissa · 2^-24, exact in float32
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
     }
 }

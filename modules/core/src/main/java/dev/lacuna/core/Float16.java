@@ -1,15 +1,16 @@
-package dev.lacuna.io.format;
+package dev.lacuna.core;
 
 /**
- * IEEE 754 binary16 conversions (Java 17 has no {@code Float.floatToFloat16}): round to nearest, ties to even, as
- * format.md §6.4 requires.
+ * IEEE 754 binary16 conversions, the one copy every reader and writer of half-precision tensors uses (safetensors,
+ * npz, ONNX, the {@code .lacuna} fp16 encoding). Java 17 has neither {@code Float.float16ToFloat} nor
+ * {@code Float.floatToFloat16} (both arrived in Java 20). Rounding is to nearest, ties to even (format.md §6.4).
  */
-final class Half {
-    private Half() {
+public final class Float16 {
+    private Float16() {
     }
 
     /** The binary16 bits nearest to {@code value}; NaN stays a quiet NaN keeping the top 10 significand bits. */
-    static short fromFloat(float value) {
+    public static short fromFloat(float value) {
         int bits = Float.floatToRawIntBits(value);
         int sign = (bits >>> 16) & 0x8000;
         int exponent = (bits >>> 23) & 0xFF;
@@ -37,8 +38,8 @@ final class Half {
         return (short) (sign | ((halfExponent << 10) + roundShift(significand, 13)));
     }
 
-    /** The exact float value of binary16 {@code bits}. */
-    static float toFloat(short bits) {
+    /** The exact float value of binary16 {@code bits} (subnormals, infinities and NaN payloads included). */
+    public static float toFloat(short bits) {
         int h = bits & 0xFFFF;
         int sign = (h & 0x8000) << 16;
         int exponent = (h >>> 10) & 0x1F;

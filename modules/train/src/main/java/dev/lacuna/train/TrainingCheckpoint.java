@@ -10,6 +10,7 @@ import dev.lacuna.io.SafetensorsDType;
 import dev.lacuna.io.SafetensorsFile;
 import dev.lacuna.io.SafetensorsTensor;
 import dev.lacuna.io.SafetensorsWriter;
+import dev.lacuna.io.Sha256;
 import dev.lacuna.train.nn.ParameterStore;
 import dev.lacuna.train.nn.RnnState;
 import java.nio.ByteBuffer;
@@ -17,10 +18,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -227,12 +226,7 @@ public final class TrainingCheckpoint {
      * mixing two runs.
      */
     static String fingerprint(Model model, CharCorpus corpus, TrainConfig config, PruningPolicy policy) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform provides SHA-256", e);
-        }
+        MessageDigest digest = Sha256.newDigest();
         text(digest, model.architecture().toString());
         ints(digest, model.vocabulary().codePoints());
         for (TensorSpec spec : model.architecture().tensors()) {
@@ -256,7 +250,7 @@ public final class TrainingCheckpoint {
         // Record and map renderings are exact: Java prints doubles in a form that parses back to the same value.
         text(digest, config.toString());
         text(digest, policy == null ? "no policy" : policy.method() + " " + policy.hyperparameters());
-        return HexFormat.of().formatHex(digest.digest());
+        return Sha256.hex(digest);
     }
 
     private static void text(MessageDigest digest, String value) {

@@ -10,6 +10,7 @@ import dev.lacuna.core.prune.OneShotPruningPolicy;
 import dev.lacuna.core.prune.PruningMethod;
 import dev.lacuna.core.prune.ScheduleSteps;
 import dev.lacuna.io.ModelFiles;
+import dev.lacuna.io.Sha256;
 import dev.lacuna.io.format.EncodingOptions;
 import dev.lacuna.io.format.LacunaFormat;
 import dev.lacuna.onnx.ExportOptions;
@@ -116,9 +117,9 @@ public final class CompressJob {
                 + "\nhuffman=" + s.huffman()
                 + "\nformats=" + s.orderedFormats()
                 + "\nstem=" + s.stem()
-                + "\nmodel=" + Hashes.ofFile(s.model())
-                + "\ndata=" + (s.trainingData() == null ? "none" : Hashes.ofFile(s.trainingData()));
-        return Hashes.ofText(text);
+                + "\nmodel=" + Sha256.ofFile(s.model())
+                + "\ndata=" + (s.trainingData() == null ? "none" : Sha256.ofFile(s.trainingData()));
+        return Sha256.ofText(text);
     }
 
     /** The previous report when it has the same key and every output it lists is unchanged; otherwise null. */
@@ -139,7 +140,7 @@ public final class CompressJob {
         }
         for (CompressReport.Output output : report.outputs()) {
             Path file = settings.outputDirectory().resolve(output.file());
-            if (!Files.isRegularFile(file) || !output.sha256().equals(Hashes.ofFile(file))) {
+            if (!Files.isRegularFile(file) || !output.sha256().equals(Sha256.ofFile(file))) {
                 return null;
             }
         }
@@ -305,7 +306,7 @@ public final class CompressJob {
             for (Map.Entry<OutputFormat, Path> e : built.files().entrySet()) {
                 Path staged = e.getValue();
                 outputs.add(new CompressReport.Output(e.getKey().id(), staged.getFileName().toString(),
-                        Files.size(staged), Hashes.ofFile(staged)));
+                        Files.size(staged), Sha256.ofFile(staged)));
             }
             for (Path staged : built.files().values()) {
                 Files.move(staged, out.resolve(staged.getFileName()), StandardCopyOption.ATOMIC_MOVE,
@@ -331,7 +332,7 @@ public final class CompressJob {
 
     private static CompressReport.InputFile inputFile(Path file) {
         try {
-            return new CompressReport.InputFile(file.toString(), Files.size(file), Hashes.ofFile(file));
+            return new CompressReport.InputFile(file.toString(), Files.size(file), Sha256.ofFile(file));
         } catch (IOException e) {
             throw new BadFileException(file, "cannot be read: " + e.getMessage(), e);
         }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.prune.PruningMethod;
+import dev.lacuna.io.Sha256;
 import dev.lacuna.io.format.LacunaFormat;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ class CompressJobTest {
         for (CompressReport.Output o : report.outputs()) {
             Path file = out.resolve(o.file());
             assertEquals(Files.size(file), o.sizeBytes());
-            assertEquals(Hashes.ofFile(file), o.sha256());
+            assertEquals(Sha256.ofFile(file), o.sha256());
         }
         Model decoded = LacunaFormat.read(out.resolve("lstm_2layer_o17_folded.lacuna"));
         assertEquals(0.6, decoded.sparsity(false).sparsity(), 0.01, "the .lacuna file keeps the zeros as masks");

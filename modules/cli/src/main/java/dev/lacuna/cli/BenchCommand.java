@@ -5,6 +5,7 @@ import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.LacunaException;
 import dev.lacuna.core.Model;
 import dev.lacuna.io.ModelFiles;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.runtime.CompiledModel;
 import dev.lacuna.runtime.KernelChoice;
 import dev.lacuna.runtime.LatencyBenchmark;

@@ -10,7 +10,7 @@ import dev.lacuna.pipeline.CompareExperiment;
 import dev.lacuna.pipeline.CompareReport;
 import dev.lacuna.pipeline.CompareSettings;
 import dev.lacuna.pipeline.CompressedSizeHook;
-import dev.lacuna.pipeline.ReportFiles;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.pipeline.RunListener;
 import dev.lacuna.pipeline.RunRecord;
 import dev.lacuna.train.CharCorpus;
@@ -131,7 +131,7 @@ final class CompareCommand implements Callable<Integer> {
                 CompressedSizeHook.lacunaFormat(bits));
         PrintWriter stdout = spec.commandLine().getOut();
         if (json) {
-            stdout.println(ReportFiles.json(report.toMap()));
+            stdout.println(Json.pretty(report.toMap()));
         } else {
             stdout.print(summary(report));
         }

@@ -9,6 +9,7 @@ import dev.lacuna.io.format.LacunaFormat;
 import dev.lacuna.io.format.Precision;
 import dev.lacuna.io.format.StreamStats;
 import dev.lacuna.io.format.TensorReport;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.train.CentroidFineTuner;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;

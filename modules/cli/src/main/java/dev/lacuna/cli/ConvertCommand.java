@@ -8,6 +8,7 @@ import dev.lacuna.onnx.ExportOptions;
 import dev.lacuna.onnx.ExportReport;
 import dev.lacuna.onnx.OnnxExporter;
 import dev.lacuna.onnx.SparseMode;
+import dev.lacuna.pipeline.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

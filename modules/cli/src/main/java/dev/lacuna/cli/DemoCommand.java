@@ -12,6 +12,7 @@ import dev.lacuna.io.format.LacunaFormat;
 import dev.lacuna.onnx.ExportOptions;
 import dev.lacuna.onnx.ExportReport;
 import dev.lacuna.onnx.OnnxExporter;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
 import dev.lacuna.train.TrainConfig;

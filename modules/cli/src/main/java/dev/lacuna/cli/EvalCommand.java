@@ -3,6 +3,7 @@ package dev.lacuna.cli;
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.io.ModelFiles;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
 import java.io.PrintWriter;

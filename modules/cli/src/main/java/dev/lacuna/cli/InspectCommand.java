@@ -6,6 +6,7 @@ import dev.lacuna.core.SparsityReport;
 import dev.lacuna.io.ModelFiles;
 import dev.lacuna.io.format.LacunaFileReport;
 import dev.lacuna.io.format.LacunaFormat;
+import dev.lacuna.pipeline.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -4,7 +4,7 @@ import dev.lacuna.core.Model;
 import dev.lacuna.core.prune.GradualPruningPolicy;
 import dev.lacuna.core.prune.QMode;
 import dev.lacuna.io.ModelFiles;
-import dev.lacuna.pipeline.ReportFiles;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.pipeline.SchedulePlan;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
@@ -95,7 +95,7 @@ final class PlanCommand implements Callable<Integer> {
                 .targetSparsity(targetSparsity).includeEmbedding(pruneEmbedding).build();
         SchedulePlan plan = SchedulePlan.of(dense, policy, steps);
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ReportFiles.json(plan.toMap()) + System.lineSeparator() : plan.toText());
+        out.print(json ? Json.pretty(plan.toMap()) + System.lineSeparator() : plan.toText());
         out.flush();
         return 0;
     }

@@ -2,6 +2,7 @@ package dev.lacuna.cli;
 
 import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.io.ModelFiles;
+import dev.lacuna.pipeline.Json;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

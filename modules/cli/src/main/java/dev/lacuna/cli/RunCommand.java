@@ -1,6 +1,7 @@
 package dev.lacuna.cli;
 
 import dev.lacuna.core.InvalidOptionException;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.runtime.CompiledModel;
 import dev.lacuna.runtime.KernelChoice;
 import java.io.PrintWriter;

@@ -4,6 +4,7 @@ import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.io.ModelFiles;
 import dev.lacuna.pipeline.CompareSettings;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.pipeline.ReportFiles;
 import dev.lacuna.pipeline.RunListener;
 import dev.lacuna.pipeline.SensitivityAnalysis;
@@ -90,7 +91,7 @@ final class SensitivityCommand implements Callable<Integer> {
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (json) {
-            stdout.println(ReportFiles.json(result.toMap(tolerance)));
+            stdout.println(Json.pretty(result.toMap(tolerance)));
         } else {
             stdout.print(text(result));
         }

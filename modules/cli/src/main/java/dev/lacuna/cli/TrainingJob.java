@@ -5,6 +5,7 @@ import dev.lacuna.core.Model;
 import dev.lacuna.core.PruningPolicy;
 import dev.lacuna.core.SparsityReport;
 import dev.lacuna.io.Sha256;
+import dev.lacuna.pipeline.Json;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;

@@ -5,6 +5,7 @@ import dev.lacuna.core.LacunaException;
 import dev.lacuna.onnx.NdArray;
 import dev.lacuna.onnx.Npy;
 import dev.lacuna.onnx.OnnxVerifier;
+import dev.lacuna.pipeline.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,9 +1,5 @@
 package dev.lacuna.pipeline;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.lacuna.core.LacunaException;
 import dev.lacuna.io.AtomicFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,9 +20,6 @@ public final class ReportFiles {
     public static final String MARKDOWN = "report.md";
     public static final String HTML = "report.html";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-
     private static final String STYLE = "body{font-family:sans-serif;margin:2em;max-width:1100px}"
             + "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;"
             + "text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}"
@@ -39,26 +32,9 @@ public final class ReportFiles {
 
     /** Writes all three reports of a comparison into {@code outDir}. */
     public static void writeAll(Path outDir, CompareReport report) {
-        writeJson(outDir.resolve(JSON), report.toMap());
+        Json.write(outDir.resolve(JSON), report.toMap());
         writeText(outDir.resolve(MARKDOWN), markdown(report));
         writeText(outDir.resolve(HTML), html(report));
-    }
-
-    /** Writes {@code value} as pretty JSON, atomically. */
-    public static void writeJson(Path target, Object value) {
-        AtomicFiles.write(target, out -> {
-            MAPPER.writeValue(out, value);
-            out.write('\n');
-        });
-    }
-
-    /** Pretty JSON text of {@code value}. */
-    public static String json(Object value) {
-        try {
-            return MAPPER.writeValueAsString(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new LacunaException("cannot render JSON: " + e.getOriginalMessage(), e);
-        }
     }
 
     static void writeText(Path target, String text) {
@@ -205,8 +181,8 @@ public final class ReportFiles {
             s.append("<h3>Wide sparse vs narrow dense with about as many non-zeros</h3>\n")
                     .append(htmlTable(PAIR_HEADER, pairRows(report)));
         }
-        s.append("<h2>Settings</h2><pre>").append(Html.escape(json(report.settings()))).append("</pre>\n");
-        s.append("<h2>Machine</h2><pre>").append(Html.escape(json(report.machine()))).append("</pre>\n");
+        s.append("<h2>Settings</h2><pre>").append(Html.escape(Json.pretty(report.settings()))).append("</pre>\n");
+        s.append("<h2>Machine</h2><pre>").append(Html.escape(Json.pretty(report.machine()))).append("</pre>\n");
         s.append("</body></html>\n");
         return s.toString();
     }
@@ -270,7 +246,7 @@ public final class ReportFiles {
 
     /** Writes {@code sensitivity.json}, {@code sensitivity.md} and {@code sensitivity.html} into {@code outDir}. */
     public static void writeSensitivity(Path outDir, SensitivityAnalysis.Result result, double tolerance) {
-        writeJson(outDir.resolve(SENSITIVITY_JSON), result.toMap(tolerance));
+        Json.write(outDir.resolve(SENSITIVITY_JSON), result.toMap(tolerance));
         writeText(outDir.resolve(SENSITIVITY_MARKDOWN), "# Lacuna sensitivity analysis\n\n"
                 + sensitivityNote(result, tolerance) + "\n\n"
                 + markdownTable(sensitivityHeader(result), sensitivityRows(result, tolerance)));

@@ -1,4 +1,4 @@
-package dev.lacuna.cli;
+package dev.lacuna.pipeline;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -12,8 +12,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The one JSON mapper of the CLI: reports, {@code --json} output and JSON-valued provenance metadata. */
-final class Json {
+/**
+ * The one JSON writer of the reports: compare/plan/sensitivity reports, the CLI's {@code --json} output and report
+ * files, and JSON-valued provenance metadata.
+ */
+public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             // AtomicFiles syncs the stream after the body returns, so Jackson must not close it.
@@ -23,7 +26,7 @@ final class Json {
     }
 
     /** Pretty-printed JSON. */
-    static String pretty(Object value) {
+    public static String pretty(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -32,7 +35,7 @@ final class Json {
     }
 
     /** Compact JSON on one line, for metadata values. */
-    static String compact(Object value) {
+    public static String compact(Object value) {
         try {
             return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -45,7 +48,7 @@ final class Json {
      *
      * @throws BadFileException when the file exists but is not JSON
      */
-    static Double readNumber(Path file, String field) {
+    public static Double readNumber(Path file, String field) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
@@ -58,7 +61,7 @@ final class Json {
     }
 
     /** Writes {@code value} to {@code target} atomically, ending with a newline. */
-    static void write(Path target, Object value) {
+    public static void write(Path target, Object value) {
         AtomicFiles.write(target, out -> {
             MAPPER.writeValue(out, value);
             out.write('\n');

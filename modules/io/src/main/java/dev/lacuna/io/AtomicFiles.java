@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -25,6 +28,7 @@ public final class AtomicFiles {
     private static final AtomicLong TEMP_COUNTER = new AtomicLong();
     /** Temporary files are named {@code .<target name>.<pid>-<counter>.tmp}, beside the target. */
     private static final String TEMP_SUFFIX = ".tmp";
+    private static final Duration START_TIME_SLACK = Duration.ofSeconds(2);
 
     private AtomicFiles() {
     }
@@ -92,8 +96,11 @@ public final class AtomicFiles {
 
     /**
      * Deletes the temporary files that writers of the same target left behind when they were killed (a crash or
-     * {@code kill -9} skips every clean-up): those whose name carries the pid of a process that no longer exists.
-     * A temporary file of a live process, this one included, is never touched.
+     * {@code kill -9} skips every clean-up): those whose name carries the pid of a process that no longer exists,
+     * or of one that started after the file was last written. The second case is pid reuse: Linux hands out pids
+     * (and thread ids, which {@link ProcessHandle#of} also finds) from a space of 32,768 by default, so a busy
+     * machine soon gives a dead writer's pid to someone else. A temporary file of a live writer, this process
+     * included, is never touched: its writer started before it wrote the file.
      */
     private static void deleteStaleTemps(Path folder, String targetName) {
         String prefix = "." + targetName + ".";
@@ -105,12 +112,31 @@ public final class AtomicFiles {
                 String counter = name.substring(prefix.length(), name.length() - TEMP_SUFFIX.length());
                 int dash = counter.indexOf('-');
                 long pid = dash > 0 ? parsePid(counter.substring(0, dash)) : -1;
-                if (pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                if (pid > 0 && writerIsGone(pid, entry)) {
                     deleteQuietly(entry);
                 }
             }
         } catch (IOException | UncheckedIOException ignored) {
             // best effort: the write itself succeeded
+        }
+    }
+
+    /**
+     * Whether the process that named a temporary file after {@code pid} has died. Linux derives a process's start
+     * time from the boot time in whole seconds, so a process counts as a newcomer only when it started more than
+     * {@code START_TIME_SLACK} after the file's last write.
+     */
+    private static boolean writerIsGone(long pid, Path temp) {
+        Optional<ProcessHandle> holder = ProcessHandle.of(pid);
+        if (holder.isEmpty()) {
+            return true;
+        }
+        Optional<Instant> started = holder.get().info().startInstant();
+        try {
+            Instant lastWritten = Files.getLastModifiedTime(temp).toInstant();
+            return started.isPresent() && started.get().isAfter(lastWritten.plus(START_TIME_SLACK));
+        } catch (IOException gone) {
+            return false;
         }
     }
 

@@ -12,8 +12,11 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -135,10 +138,21 @@ class KillDuringWriteTest {
         Path live = Files.writeString(dir.resolve(".out.safetensors." + livePid + "-999999.tmp"), "in progress");
         Path otherTarget = Files.writeString(dir.resolve(".other.safetensors." + deadPid + "-1.tmp"), "partial");
         Path notOurs = Files.writeString(dir.resolve(".out.safetensors.backup.tmp"), "user file");
+        // Pid reuse: a temp last written before the process now holding its pid started belongs to a dead writer.
+        Instant thisJvmStarted = ProcessHandle.current().info().startInstant().orElseThrow();
+        Path reusedPid = Files.writeString(dir.resolve(".out.safetensors." + livePid + "-999998.tmp"), "partial");
+        Files.setLastModifiedTime(reusedPid, FileTime.from(thisJvmStarted.minus(Duration.ofHours(1))));
+        long init = 1;
+        Path reusedInitPid = Files.writeString(dir.resolve(".out.safetensors." + init + "-3.tmp"), "partial");
+        Files.setLastModifiedTime(reusedInitPid, FileTime.fromMillis(0));
+        Path liveInit = Files.writeString(dir.resolve(".out.safetensors." + init + "-4.tmp"), "in progress");
 
         AtomicFiles.write(target, out -> out.write(1));
 
         assertFalse(Files.exists(dead), "temp of a dead writer of this target");
+        assertFalse(Files.exists(reusedPid), "temp written before this JVM, which now has its pid, started");
+        assertFalse(Files.exists(reusedInitPid), "temp written before pid 1 started");
+        assertTrue(Files.exists(liveInit), "temp written since pid 1 started");
         assertTrue(Files.exists(live), "temp of a live writer");
         assertTrue(Files.exists(otherTarget), "temp of another target");
         assertTrue(Files.exists(notOurs), "a file not named like our temps");

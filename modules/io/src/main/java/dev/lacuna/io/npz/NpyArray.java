@@ -20,6 +20,38 @@ public final class NpyArray {
         this.data = data;
     }
 
+    /**
+     * Parses the bytes of one NPY file (an npz entry or a lone {@code .npy}); the declared shape must account for
+     * exactly the data bytes present, so nothing is allocated from the header alone. Column-major data is reordered.
+     *
+     * @throws IllegalArgumentException describing the problem, for the caller to prefix with the file's name
+     */
+    static NpyArray parse(String name, byte[] npy) {
+        NpyHeader header = NpyHeader.parse(npy);
+        long needed;
+        try {
+            long elements = 1;
+            for (int d : header.shape()) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            needed = Math.multiplyExact(elements, header.dtype().itemSize());
+        } catch (ArithmeticException overflow) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(header.shape())
+                    + " holds more elements than any file");
+        }
+        long present = npy.length - header.dataOffset();
+        if (needed != present) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(header.shape()) + " of "
+                    + header.dtype().descr() + " needs " + needed + " bytes of data, but the array holds " + present
+                    + (present < needed ? " (truncated?)" : " (trailing bytes)"));
+        }
+        byte[] data = Arrays.copyOfRange(npy, header.dataOffset(), npy.length);
+        if (header.fortranOrder() && header.shape().length > 1 && header.dtype().itemSize() > 0) {
+            data = NpzFile.toRowMajor(data, header.shape(), header.dtype().itemSize());
+        }
+        return new NpyArray(name, header.dtype(), header.shape(), data);
+    }
+
     public String name() {
         return name;
     }
@@ -91,6 +123,23 @@ public final class NpyArray {
             throw new IllegalStateException(name + " has type " + descr() + ", not a float type");
         }
         return dtype.toFloats(data, elementCount());
+    }
+
+    /** Whether the type is an integer or boolean, whose values {@link #longs()} returns exactly. */
+    public boolean isInteger() {
+        return dtype.kind() == 'i' || dtype.kind() == 'u' || dtype.kind() == 'b';
+    }
+
+    /**
+     * The values of an integer or boolean type as int64, exactly (token ids, for instance).
+     *
+     * @throws IllegalStateException when the type is not an integer type, or a uint64 value exceeds int64
+     */
+    public long[] longs() {
+        if (!isInteger()) {
+            throw new IllegalStateException(name + " has type " + descr() + ", not an integer type");
+        }
+        return dtype.toLongs(data, elementCount());
     }
 
     /** The values of any numeric type as float32: booleans become 0 and 1, large integers may round. */

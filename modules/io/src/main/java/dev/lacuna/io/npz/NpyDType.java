@@ -99,6 +99,26 @@ record NpyDType(ByteOrder order, char kind, int itemSize) {
         return out;
     }
 
+    /** Converts {@code count} integer or boolean elements to int64, exactly. */
+    long[] toLongs(byte[] data, int count) {
+        ByteBuffer in = ByteBuffer.wrap(data).order(order);
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            int at = i * itemSize;
+            out[i] = switch (itemSize) {
+                case 1 -> kind == 'i' ? in.get(at) : in.get(at) & 0xFF;
+                case 2 -> kind == 'i' ? in.getShort(at) : in.getShort(at) & 0xFFFF;
+                case 4 -> kind == 'i' ? in.getInt(at) : in.getInt(at) & 0xFFFF_FFFFL;
+                default -> in.getLong(at);
+            };
+            if (kind == 'u' && itemSize == 8 && out[i] < 0) {
+                throw new IllegalStateException("element " + i + " = " + Long.toUnsignedString(out[i])
+                        + " does not fit a signed 64-bit integer");
+            }
+        }
+        return out;
+    }
+
     private static float unsignedLongToFloat(long v) {
         return v >= 0 ? v : (float) ((v >>> 1) * 2.0);
     }

@@ -211,33 +211,11 @@ public final class NpzFile {
         }
 
         private NpyArray parse(ZipEntry entry, String name, byte[] npy) {
-            NpyHeader header;
             try {
-                header = NpyHeader.parse(npy);
+                return NpyArray.parse(name, npy);
             } catch (IllegalArgumentException e) {
                 throw bad(entry, e.getMessage());
             }
-            long needed;
-            try {
-                long elements = 1;
-                for (int d : header.shape()) {
-                    elements = Math.multiplyExact(elements, d);
-                }
-                needed = Math.multiplyExact(elements, header.dtype().itemSize());
-            } catch (ArithmeticException overflow) {
-                throw bad(entry, "shape " + Arrays.toString(header.shape()) + " holds more elements than any file");
-            }
-            long present = npy.length - header.dataOffset();
-            if (needed != present) {
-                throw bad(entry, "shape " + Arrays.toString(header.shape()) + " of " + header.dtype().descr()
-                        + " needs " + needed + " bytes of data, but the entry holds " + present
-                        + (present < needed ? " (truncated?)" : " (trailing bytes)"));
-            }
-            byte[] data = Arrays.copyOfRange(npy, header.dataOffset(), npy.length);
-            if (header.fortranOrder() && header.shape().length > 1 && header.dtype().itemSize() > 0) {
-                data = toRowMajor(data, header.shape(), header.dtype().itemSize());
-            }
-            return new NpyArray(name, header.dtype(), header.shape(), data);
         }
 
         private BadFileException bad(ZipEntry entry, String problem) {

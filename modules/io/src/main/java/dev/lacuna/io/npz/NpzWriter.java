@@ -36,12 +36,17 @@ public final class NpzWriter {
     /** Adds a little-endian float32 array ({@code <f4}). */
     public NpzWriter addF32(String name, int[] shape, float[] values) {
         checkShape(name, shape, values.length);
+        return add(name, "<f4", shape, f32Bytes(values));
+    }
+
+    /** Little-endian float32 bytes, raw bits: NaN payloads survive the round trip. */
+    static byte[] f32Bytes(float[] values) {
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, Float.BYTES))
                 .order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
-            b.putInt(Float.floatToRawIntBits(v)); // raw bits: NaN payloads survive the round trip
+            b.putInt(Float.floatToRawIntBits(v));
         }
-        return add(name, "<f4", shape, b.array());
+        return b.array();
     }
 
     /** Adds a boolean array ({@code |b1}, one byte per element). */
@@ -85,7 +90,7 @@ public final class NpzWriter {
     public void writeTo(OutputStream out) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out, StandardCharsets.UTF_8);
         for (Pending a : arrays) {
-            byte[] npy = npy(a);
+            byte[] npy = npy(a.name, a.descr, a.shape, a.data);
             ZipEntry entry = new ZipEntry(a.name + ".npy");
             entry.setMethod(ZipEntry.STORED);
             entry.setTimeLocal(FIXED_TIME);
@@ -112,7 +117,7 @@ public final class NpzWriter {
         return this;
     }
 
-    private static void checkShape(String name, int[] shape, int given) {
+    static void checkShape(String name, int[] shape, int given) {
         long elements = 1;
         for (int d : shape) {
             if (d < 0) {
@@ -127,23 +132,23 @@ public final class NpzWriter {
     }
 
     /** NPY 1.0: magic, version, 2-byte header length, the header dict padded with spaces and ended by a newline. */
-    private static byte[] npy(Pending a) {
+    static byte[] npy(String name, String descr, int[] dims, byte[] data) {
         StringBuilder shape = new StringBuilder("(");
-        for (int i = 0; i < a.shape.length; i++) {
-            shape.append(i == 0 ? "" : ", ").append(a.shape[i]);
+        for (int i = 0; i < dims.length; i++) {
+            shape.append(i == 0 ? "" : ", ").append(dims[i]);
         }
-        shape.append(a.shape.length == 1 ? ",)" : ")");
-        String dict = "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        shape.append(dims.length == 1 ? ",)" : ")");
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int unpadded = MAGIC.length + 2 + dict.length() + 1;
         int padding = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(padding) + "\n";
         byte[] headerBytes = header.getBytes(StandardCharsets.ISO_8859_1);
         if (headerBytes.length > 0xFFFF) {
-            throw new IllegalArgumentException(a.name + ": shape too long for an NPY 1.0 header");
+            throw new IllegalArgumentException(name + ": shape too long for an NPY 1.0 header");
         }
-        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 2 + headerBytes.length + a.data.length)
+        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 2 + headerBytes.length + data.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MAGIC).putShort((short) headerBytes.length).put(headerBytes).put(a.data);
+        out.put(MAGIC).putShort((short) headerBytes.length).put(headerBytes).put(data);
         return out.array();
     }
 

@@ -88,23 +88,12 @@ def main():
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
+    from charmodel import CharModel
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    class CharModel(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = nn.Embedding(args.vocab, args.embed)
-            rnn_type = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[args.cell]
-            self.rnn = rnn_type(args.embed, args.hidden, num_layers=args.layers, batch_first=True)
-            self.head = nn.Linear(args.hidden, args.vocab)
-
-        def forward(self, ids):
-            out, _ = self.rnn(self.embedding(ids))
-            return self.head(out)
-
-    model = CharModel()
+    model = CharModel(args.cell, args.vocab, args.hidden, args.embed, args.layers)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     # A fresh batch per step, all generated up front so that data creation is not timed.
     total = args.warmup + args.steps
@@ -113,7 +102,7 @@ def main():
     def train_step(batch):
         inputs, targets = batch[:, :-1], batch[:, 1:]
         optimizer.zero_grad(set_to_none=True)
-        logits = model(inputs)
+        logits, _ = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, args.vocab), targets.reshape(-1))
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

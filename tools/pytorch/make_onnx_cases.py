@@ -33,9 +33,8 @@ os.environ["OMP_NUM_THREADS"] = "1"
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from charmodel import CharModel  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, TIME, BATCH = 12, 6, 8, 7, 2
 # Class i of the head is the i-th code point in ascending order (Lacuna's Vocabulary).
@@ -46,53 +45,21 @@ assert len(SYMBOLS) == VOCAB and sorted(SYMBOLS) == list(SYMBOLS)
 WEIGHT_SCALE = 2.0
 
 
-class CharModel(nn.Module):
-    """Lacuna's character model. Token ids come in [T, B] (or [B, T] when batch_first)."""
+class ExportedModel(CharModel):
+    """The shared CharModel with the flat signature torch.onnx.export traces: token ids in [T, B] (or [B, T] when
+    batch_first) and optional initial states in; logits and final states out."""
 
     def __init__(self, cell, embed_dim, layers, bidirectional, activation, batch_first):
-        super().__init__()
-        self.cell = cell
-        self.embed_dim = embed_dim
-        self.bidirectional = bidirectional
-        self.batch_first = batch_first
-        if embed_dim > 0:
-            self.embedding = nn.Embedding(VOCAB, embed_dim)
-        common = dict(input_size=embed_dim if embed_dim > 0 else VOCAB, hidden_size=HIDDEN, num_layers=layers,
-                      bidirectional=bidirectional, batch_first=batch_first)
-        if cell == "rnn":
-            self.rnn = nn.RNN(nonlinearity=activation, **common)
-        elif cell == "gru":
-            self.rnn = nn.GRU(**common)
-        else:
-            self.rnn = nn.LSTM(**common)
-        self.head = nn.Linear(HIDDEN * (2 if bidirectional else 1), VOCAB)
+        super().__init__(cell, VOCAB, HIDDEN, embed_dim, layers, bidirectional, activation, batch_first)
 
     def forward(self, tokens, *initial_state):
-        if self.embed_dim > 0:
-            x = self.embedding(tokens)
-        else:
-            x = F.one_hot(tokens, VOCAB).to(torch.float32)
         state = None
         if initial_state:
             state = tuple(initial_state) if self.cell == "lstm" else initial_state[0]
-        top, final = self.rnn(x, state)
-        logits = self.head(self.head_features(top))
+        logits, final = super().forward(tokens, state)
         if self.cell == "lstm":
             return logits, final[0], final[1]
         return logits, final
-
-    def head_features(self, top):
-        """Unidirectional: the top output at t. Bidirectional (cloze): the forward output at t-1 and the reverse
-        output at t+1, zeros past either edge (Architecture's javadoc)."""
-        if not self.bidirectional:
-            return top
-        time_axis = 1 if self.batch_first else 0
-        fwd, rev = top[..., :HIDDEN], top[..., HIDDEN:]
-        edge = torch.zeros_like(fwd.narrow(time_axis, 0, 1))
-        steps = fwd.shape[time_axis] - 1
-        fwd_prev = torch.cat([edge, fwd.narrow(time_axis, 0, steps)], dim=time_axis)
-        rev_next = torch.cat([rev.narrow(time_axis, 1, steps), edge], dim=time_axis)
-        return torch.cat([fwd_prev, rev_next], dim=-1)
 
 
 # ------------------------------------------------------------------------------------------------- cases
@@ -151,7 +118,7 @@ EDIT_NOTES = {
 
 def build_model(spec):
     torch.manual_seed(spec["seed"])
-    model = CharModel(spec["cell"], spec["embed_dim"], spec["layers"], spec["bidirectional"], spec["activation"],
+    model = ExportedModel(spec["cell"], spec["embed_dim"], spec["layers"], spec["bidirectional"], spec["activation"],
                       spec["batch_first"])
     with torch.no_grad():
         for name, p in model.named_parameters():

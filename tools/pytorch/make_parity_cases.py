@@ -23,8 +23,8 @@ os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from charmodel import CharModel  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, BATCH, TIME = 7, 4, 5, 2, 6
 # PyTorch's default init (uniform in ±1/sqrt(hidden)) keeps pre-activations near zero, where tanh, sigmoid
@@ -32,64 +32,20 @@ VOCAB, EMBED, HIDDEN, BATCH, TIME = 7, 4, 5, 2, 6
 WEIGHT_SCALE = 2.0
 
 
-class CharModel(nn.Module):
-    """Lacuna's character model: embedding (or one-hot) -> recurrent stack -> linear head."""
+class ParityModel(CharModel):
+    """The shared CharModel, plus the GRU variant nn.GRU lacks (linear_before_reset=False), which
+    manual_stack computes from nn.GRU's packed parameters so the state_dict names and layout stay PyTorch's."""
 
     def __init__(self, cell, embed_dim, layers, bidirectional, activation, linear_before_reset):
-        super().__init__()
-        self.cell = cell
-        self.embed_dim = embed_dim
-        self.layers = layers
-        self.bidirectional = bidirectional
-        self.activation = activation
+        super().__init__(cell, VOCAB, HIDDEN, embed_dim, layers, bidirectional, activation)
         self.linear_before_reset = linear_before_reset
-        if embed_dim > 0:
-            self.embedding = nn.Embedding(VOCAB, embed_dim)
-        input_size = embed_dim if embed_dim > 0 else VOCAB
-        common = dict(input_size=input_size, hidden_size=HIDDEN, num_layers=layers, batch_first=True,
-                      bidirectional=bidirectional)
-        if cell == "rnn":
-            self.rnn = nn.RNN(nonlinearity=activation, **common)
-        elif cell == "gru":
-            # For linear_before_reset=False nn.GRU only holds the packed parameters; gru_reset_before below
-            # does the arithmetic, so the state_dict names and layout stay PyTorch's in every case.
-            self.rnn = nn.GRU(**common)
-        else:
-            self.rnn = nn.LSTM(**common)
-        self.head = nn.Linear(HIDDEN * self.directions(), VOCAB)
-
-    def directions(self):
-        return 2 if self.bidirectional else 1
-
-    def features_in(self, ids):
-        if self.embed_dim > 0:
-            return self.embedding(ids)
-        return F.one_hot(ids, VOCAB).to(torch.float32)
 
     def forward(self, ids, initial_state):
-        x = self.features_in(ids)
         if self.cell == "gru" and not self.linear_before_reset:
-            top = manual_stack(self.rnn, "gru", x, initial_state, self.layers, self.directions(),
-                               linear_before_reset=False)
-        else:
-            top, _ = self.rnn(x, initial_state)
-        return self.head(head_features(top, self.bidirectional))
-
-
-def head_features(top, bidirectional):
-    """What the head reads at each position (see the javadoc of dev.lacuna.core.Architecture).
-
-    Unidirectional: the top output at t, which predicts the character at t+1. Bidirectional (cloze): the
-    forward output at t-1 and the reverse output at t+1, zeros past either edge, which predict the character
-    at t without having read it.
-    """
-    if not bidirectional:
-        return top
-    fwd, rev = top[..., :HIDDEN], top[..., HIDDEN:]
-    zeros = torch.zeros_like(fwd[:, :1])
-    fwd_prev = torch.cat([zeros, fwd[:, :-1]], dim=1)
-    rev_next = torch.cat([rev[:, 1:], zeros], dim=1)
-    return torch.cat([fwd_prev, rev_next], dim=2)
+            top = manual_stack(self.rnn, "gru", self.features_in(ids), initial_state, self.layers,
+                               self.directions(), linear_before_reset=False)
+            return self.head(self.head_features(top))
+        return super().forward(ids, initial_state)[0]
 
 
 def cell_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh, activation, linear_before_reset):
@@ -168,7 +124,7 @@ def random_initial_state(cell, layers, directions):
 def make_case(seed, cell, layers, bidirectional, activation="tanh", linear_before_reset=True, embed_dim=EMBED,
               nonzero_state=False):
     torch.manual_seed(seed)
-    model = CharModel(cell, embed_dim, layers, bidirectional, activation, linear_before_reset)
+    model = ParityModel(cell, embed_dim, layers, bidirectional, activation, linear_before_reset)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if not name.startswith("embedding."):  # N(0,1) embeddings are already of order one

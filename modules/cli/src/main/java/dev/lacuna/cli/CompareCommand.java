@@ -111,8 +111,15 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print report.json on stdout instead of the summary table.")
     boolean json;
 
+    @Option(names = "--save-models", description = "Also write each run's final model as DIR/<run>.safetensors"
+            + " (<run>: the method, or dense-CELL-H and gradual-CELL-H for the width sweep).")
+    boolean saveModels;
+
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    ResumeOptions resumption;
 
     @Spec
     CommandSpec spec;
@@ -123,12 +130,13 @@ final class CompareCommand implements Callable<Integer> {
             throw new InvalidOptionException("--out", out + " is a file; give a folder for the reports");
         }
         CompareSettings settings = settings();
+        resumption.validate();
         Model dense = ModelFiles.read(model);
         CharCorpus corpus = CharCorpus.load(data, dense.vocabulary());
         training.applyThreads();
         PrintWriter err = spec.commandLine().getErr();
         CompareReport report = CompareExperiment.run(dense, data, corpus, settings, out, progress(err),
-                CompressedSizeHook.lacunaFormat(bits));
+                CompressedSizeHook.lacunaFormat(bits), resumption.toCheckpoints(), saveModels);
         PrintWriter stdout = spec.commandLine().getOut();
         if (json) {
             stdout.println(Json.pretty(report.toMap()));
@@ -176,6 +184,12 @@ final class CompareCommand implements Callable<Integer> {
             @Override
             public TrainingListener onRun(String label, int index, int count) {
                 return ProgressListener.create("[" + index + "/" + count + "] " + label, err);
+            }
+
+            @Override
+            public void onResume(String label, Path checkpoint) {
+                err.println("resuming " + label + " from " + checkpoint);
+                err.flush();
             }
 
             @Override

@@ -21,7 +21,9 @@ import dev.lacuna.train.Evaluator;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;
 import dev.lacuna.train.Trainer;
+import dev.lacuna.train.TrainingCheckpoint;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -152,9 +154,6 @@ final class PruneCommand implements Callable<Integer> {
             }
             return isOnnx(model) ? oneShotOnnx() : oneShot();
         }
-        if (chosen == PruningMethod.HAN) {
-            resumption.rejectFor(chosen.id(), "trains in several rounds that are not checkpointed yet");
-        }
         if (data == null) {
             throw new InvalidOptionException("--data", "is required by --method " + chosen.id()
                     + " (it fine-tunes on the text)");
@@ -280,6 +279,13 @@ final class PruneCommand implements Callable<Integer> {
         TrainingJob job = new TrainingJob(dense, data, corpus, config, last, null, pruneEmbedding, inputBpc);
         training.applyThreads();
         PrintWriter err = spec.commandLine().getErr();
+        // One checkpoint for all rounds: the round in progress, its training state and the finished rounds' results.
+        Path checkpoint = TrainingCheckpoint.besideOutput(out);
+        if (resumption.resume) {
+            err.println(Files.exists(checkpoint) ? "resuming from " + checkpoint
+                    : "note: no checkpoint " + checkpoint + " to resume from; starting from step 0");
+            err.flush();
+        }
         List<ProgressListener> bars = new ArrayList<>();
         TrainResult result;
         try {
@@ -287,11 +293,12 @@ final class PruneCommand implements Callable<Integer> {
                 ProgressListener bar = ProgressListener.create("prune han round " + round + "/" + hanRounds, err);
                 bars.add(bar);
                 return bar;
-            });
+            }, checkpoint, resumption.toCheckpoints());
         } finally {
             bars.forEach(ProgressListener::onFinish);
         }
         results.publish(job.outcomeOf(result), out, spec.commandLine().getOut());
+        TrainingJob.discardCheckpoint(resumption, out, err);
         return 0;
     }
 

@@ -14,12 +14,17 @@ import dev.lacuna.core.prune.HanPruningPolicy;
 import dev.lacuna.core.prune.OneShotPruningPolicy;
 import dev.lacuna.core.prune.PruningMethod;
 import dev.lacuna.core.prune.ScheduleSteps;
+import dev.lacuna.io.ModelCheckpoint;
+import dev.lacuna.io.Sha256;
+import dev.lacuna.pipeline.StagedTraining.Stage;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;
 import dev.lacuna.train.Trainer;
-import dev.lacuna.train.TrainingListener;
+import dev.lacuna.train.TrainingCheckpoint;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +38,8 @@ import java.util.TreeMap;
  * {@code lacuna compare}: every requested method prunes a copy of the same dense model on the same data split to
  * the same target, then an optional width sweep trains dense models of several hidden sizes and prunes the wide
  * ones. Reports are rewritten after every run, so an interrupted or failed experiment still leaves a report of the
- * runs that finished, marked incomplete.
+ * runs that finished, marked incomplete. With {@link Checkpoints} an interrupted experiment can also be resumed: the
+ * finished runs are taken from {@code compare.resume}, the run in progress continues from its own checkpoint.
  *
  * <p><b>Comparable budget</b> (docs/compare.md): gradual, agp and oneshot+finetune each train S steps from the dense
  * model with the same settings; agp prunes over the same window as gradual (N17 Table 2's start and 50% end, its
@@ -49,11 +55,18 @@ public final class CompareExperiment {
     private final RunListener listener;
     private final CompressedSizeHook sizes;
     private final long stepsPerEpoch;
+    private final Checkpoints checkpoints;
+    private final boolean saveModels;
     private double denseBpc;
+    /** The finished runs, saved for {@code --resume}; null when the experiment is not resumable. */
+    private CompareProgress progress;
 
     private CompareExperiment(Model dense, CharCorpus corpus, CompareSettings settings, Path outDir,
-                              RunListener listener, CompressedSizeHook sizes) {
+                              RunListener listener, CompressedSizeHook sizes, Checkpoints checkpoints,
+                              boolean saveModels) {
         this.dense = dense;
+        this.checkpoints = checkpoints;
+        this.saveModels = saveModels;
         this.corpus = corpus;
         this.settings = settings;
         this.outDir = outDir;
@@ -77,7 +90,29 @@ public final class CompareExperiment {
      */
     public static CompareReport run(Model dense, Path data, CharCorpus corpus, CompareSettings settings, Path outDir,
                                     RunListener listener, CompressedSizeHook sizes) {
-        CompareExperiment experiment = new CompareExperiment(dense, corpus, settings, outDir, listener, sizes);
+        return run(dense, data, corpus, settings, outDir, listener, sizes, Checkpoints.NONE, false);
+    }
+
+    /**
+     * As {@link #run(Model, Path, CharCorpus, CompareSettings, Path, RunListener, CompressedSizeHook)}, resumable and
+     * optionally keeping the models (docs/reliability.md, "Resuming").
+     *
+     * <p>With {@code checkpoints.every() > 0} every training run writes {@code outDir/<run>.resume} every N of its
+     * steps, and {@code outDir/compare.resume} records each run as it finishes. With {@code checkpoints.resume()} the
+     * runs recorded there are taken as they are, the run in progress continues from its {@code <run>.resume}, and
+     * the rest run normally; the final report equals an uninterrupted run's except for measured times and the
+     * machine section. Both kinds of file are deleted once every run has finished. {@code <run>} is the method id,
+     * or {@code dense-<cell>-<hidden>} and {@code gradual-<cell>-<hidden>} for the width sweep.
+     *
+     * @param saveModels whether to write each run's final model as {@code outDir/<run>.safetensors}
+     * @throws InvalidOptionException naming {@code --resume} when the saved progress or a run's checkpoint belongs to
+     *                                another experiment (dense model, data or settings differ)
+     */
+    public static CompareReport run(Model dense, Path data, CharCorpus corpus, CompareSettings settings, Path outDir,
+                                    RunListener listener, CompressedSizeHook sizes, Checkpoints checkpoints,
+                                    boolean saveModels) {
+        CompareExperiment experiment = new CompareExperiment(dense, corpus, settings, outDir, listener, sizes,
+                checkpoints, saveModels);
         experiment.checkWidthsFit();
         experiment.checkSchedulesResolve();
         return experiment.run(data);
@@ -122,19 +157,38 @@ public final class CompareExperiment {
         settingsMap.put("validation_chars", corpus.validation().length);
         settingsMap.put("steps_per_epoch", stepsPerEpoch);
         CompareReport report = new CompareReport(settingsMap, machine(), denseInfo);
+        if (checkpoints.requested()) {
+            String fingerprint = fingerprint(settingsMap, denseInfo);
+            progress = checkpoints.resume() ? CompareProgress.read(outDir, fingerprint) : null;
+            if (progress == null) {
+                progress = new CompareProgress(fingerprint);
+            } else {
+                listener.onResume("finished runs", CompareProgress.file(outDir));
+            }
+        }
 
         int count = settings.methods().size() + widthRunCount();
         int index = 0;
         boolean allFinished = true;
         for (PruningMethod method : settings.methods()) {
             index++;
-            RunRecord record;
-            try {
-                record = runMethod(method, index, count, report);
-            } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
-                listener.onFailure(method.id(), e.getMessage());
-                record = RunRecord.failed(method.id(), arch.cell().id(), arch.layers(), arch.hiddenSize(),
-                        arch.parameterCount(), e.getMessage());
+            RunRecord record = finished(report.methods().size(), progress == null ? null : progress.methods);
+            if (record != null) {
+                if (method == PruningMethod.HAN && progress.sensitivity != null) {
+                    report.sensitivity(progress.sensitivity);
+                }
+            } else {
+                try {
+                    record = runMethod(method, index, count, report);
+                } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+                    listener.onFailure(method.id(), e.getMessage());
+                    record = RunRecord.failed(method.id(), arch.cell().id(), arch.layers(), arch.hiddenSize(),
+                            arch.parameterCount(), e.getMessage());
+                }
+                if (progress != null) {
+                    progress.methods.add(record);
+                    saveProgress(method.id());
+                }
             }
             allFinished &= record.finished();
             report.addMethod(record);
@@ -152,7 +206,93 @@ public final class CompareExperiment {
         }
         report.complete(allFinished);
         ReportFiles.writeAll(outDir, report);
+        if (progress != null) {
+            // Every run is recorded in the reports now: the checkpoints could only resume into the same result.
+            deleteQuietly(CompareProgress.file(outDir));
+            if (!saveModels) {
+                for (CellType cell : widthCells()) {
+                    for (int width : settings.widths()) {
+                        deleteQuietly(modelFile("dense-" + cell.id() + "-" + width));
+                    }
+                }
+            }
+        }
         return report;
+    }
+
+    /**
+     * SHA-256 of the dense model, the text and the settings (the trainer's fingerprint of a dense fine-tune, every
+     * setting as reported, and the dense model's report entry, whose sizes depend on the size hook).
+     */
+    private String fingerprint(Map<String, Object> settingsMap, Map<String, Object> denseInfo) {
+        return Sha256.ofText(TrainingCheckpoint.fingerprint(dense, corpus, settings.fineTune(), null) + "\n"
+                + Json.compact(settingsMap) + "\n" + Json.compact(denseInfo));
+    }
+
+    /**
+     * The saved record of the run at {@code position}, or null when it has not finished. Runs are saved in run order
+     * and the fingerprint fixes that order, so the saved list is a prefix of this experiment's runs.
+     */
+    private static RunRecord finished(int position, List<RunRecord> saved) {
+        return saved != null && position < saved.size() ? saved.get(position) : null;
+    }
+
+    /**
+     * Records the runs finished so far, then drops the finished run's checkpoint; in this order a kill in between
+     * leaves a stale checkpoint that is never read, rather than a lost run.
+     */
+    private void saveProgress(String key) {
+        progress.write(outDir);
+        deleteQuietly(checkpointFile(key));
+    }
+
+    /** Makes a run of a resumable experiment checkpoint to {@code <key>.resume}, and resume from it if asked. */
+    private void checkpoint(StagedTraining training, String key, String label) {
+        if (progress != null) {
+            Path file = checkpointFile(key);
+            if (checkpoints.resume() && Files.exists(file)) {
+                listener.onResume(label, file);
+            }
+            training.checkpoints(file, checkpoints);
+        }
+    }
+
+    private Path checkpointFile(String key) {
+        return outDir.resolve(key + TrainingCheckpoint.SUFFIX);
+    }
+
+    private Path modelFile(String key) {
+        return outDir.resolve(key + ".safetensors");
+    }
+
+    /** Writes a run's final model when the models are kept. */
+    private void saveModel(String key, Model model, double bpc) {
+        if (saveModels) {
+            writeModel(key, model, bpc);
+        }
+    }
+
+    /**
+     * Writes {@code outDir/<key>.safetensors} with the run and its results as the only metadata, so that the file
+     * does not depend on where the model came from (trained in this process, or read back after a resume).
+     */
+    private void writeModel(String key, Model model, double bpc) {
+        Model stamped = model.copy();
+        stamped.metadata().clear();
+        stamped.metadata().put("lacuna.method", key);
+        stamped.metadata().put("lacuna.sparsity",
+                Double.toString(model.sparsity(settings.includeEmbedding()).sparsity()));
+        stamped.metadata().put("lacuna.bpc_val", Double.toString(bpc));
+        ModelCheckpoint.save(stamped, modelFile(key));
+    }
+
+    /** A file that only served resuming; failing to delete it leaves a harmless leftover. */
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // harmless: a stale checkpoint is only read with --resume, and its fingerprint is checked then
+        }
     }
 
     private RunRecord runMethod(PruningMethod method, int index, int count, CompareReport report) {
@@ -161,20 +301,20 @@ public final class CompareExperiment {
         return switch (method) {
             case GRADUAL -> {
                 GradualPruningPolicy policy = gradualPolicy(dense, steps);
-                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)), policy.predictedSparsity(),
-                        index, count, 0);
+                yield train(method.id(), method.id(), dense.copy(), denseBpc, List.of(new Stage(policy, config)),
+                        policy.predictedSparsity(), index, count, 0);
             }
             case AGP -> {
                 ScheduleSteps window = ScheduleSteps.defaults(steps, stepsPerEpoch);
                 AgpPruningPolicy policy = AgpPruningPolicy.matching(dense, window, settings.targetSparsity(),
                         settings.pooled(), settings.includeEmbedding());
-                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)),
+                yield train(method.id(), method.id(), dense.copy(), denseBpc, List.of(new Stage(policy, config)),
                         predictOnDense(policy, policy.schedule().lastStep()), index, count, 0);
             }
             case ONESHOT_FINETUNE -> {
                 OneShotPruningPolicy policy = oneShot(true);
-                yield train(method.id(), dense.copy(), List.of(new Stage(policy, config)), predictOnDense(policy, 0),
-                        index, count, 0);
+                yield train(method.id(), method.id(), dense.copy(), denseBpc, List.of(new Stage(policy, config)),
+                        predictOnDense(policy, 0), index, count, 0);
             }
             case ONESHOT -> oneShotWithoutTraining(index, count);
             case HAN -> han(index, count, report);
@@ -204,6 +344,7 @@ public final class CompareExperiment {
         double sparsity = model.sparsity(settings.includeEmbedding()).sparsity();
         List<RunRecord.Point> history = List.of(new RunRecord.Point(0, 0, 0, denseBpc),
                 new RunRecord.Point(0, sparsity, thresholds.get(0L), bpc));
+        saveModel(PruningMethod.ONESHOT.id(), model, bpc);
         return record(PruningMethod.ONESHOT.id(), model, predictOnDense(policy, 0), bpc, 0, seconds, history);
     }
 
@@ -212,68 +353,70 @@ public final class CompareExperiment {
      * that each prune at (r/k)·s·σ and retrain with the masks fixed at the lower rate.
      */
     private RunRecord han(int index, int count, CompareReport report) {
-        long start = System.nanoTime();
-        Map<String, Double> relative = new LinkedHashMap<>();
-        if (settings.hanSensitivity()) {
-            int[] validation = corpus.validation();
-            int[] ids = Arrays.copyOf(validation, Math.min(validation.length, settings.sensitivityChars()));
-            SensitivityAnalysis.Result result = SensitivityAnalysis.run(dense, ids, settings.sensitivityLevels(),
-                    settings.includeEmbedding(), RunListener.NONE);
-            report.sensitivity(result.toMap(settings.sensitivityTolerance()));
-            relative.putAll(result.hanQuality(settings.sensitivityTolerance()));
+        Map<String, Double> quality;
+        double analysisSeconds;
+        if (progress != null && progress.hanQuality != null) {
+            // Resuming within han's rounds: the analysis is deterministic and was saved, so it is not redone.
+            quality = progress.hanQuality;
+            analysisSeconds = progress.hanAnalysisSeconds;
+            if (progress.sensitivity != null) {
+                report.sensitivity(progress.sensitivity);
+            }
         } else {
-            for (TensorSpec spec : dense.prunable(settings.includeEmbedding())) {
-                relative.put(spec.name(), 1.0);
+            long start = System.nanoTime();
+            Map<String, Double> relative = new LinkedHashMap<>();
+            Map<String, Object> sensitivity = null;
+            if (settings.hanSensitivity()) {
+                int[] validation = corpus.validation();
+                int[] ids = Arrays.copyOf(validation, Math.min(validation.length, settings.sensitivityChars()));
+                SensitivityAnalysis.Result result = SensitivityAnalysis.run(dense, ids, settings.sensitivityLevels(),
+                        settings.includeEmbedding(), RunListener.NONE);
+                sensitivity = result.toMap(settings.sensitivityTolerance());
+                report.sensitivity(sensitivity);
+                relative.putAll(result.hanQuality(settings.sensitivityTolerance()));
+            } else {
+                for (TensorSpec spec : dense.prunable(settings.includeEmbedding())) {
+                    relative.put(spec.name(), 1.0);
+                }
+            }
+            quality = HanPruningPolicy.qualityForTarget(dense, relative, settings.targetSparsity());
+            analysisSeconds = (System.nanoTime() - start) / 1e9;
+            if (progress != null) {
+                progress.sensitivity = sensitivity;
+                progress.hanQuality = quality;
+                progress.hanAnalysisSeconds = analysisSeconds;
+                progress.write(outDir);
             }
         }
-        Map<String, Double> quality = HanPruningPolicy.qualityForTarget(dense, relative, settings.targetSparsity());
-        double analysisSeconds = (System.nanoTime() - start) / 1e9;
-        List<Stage> stages = new ArrayList<>();
-        for (int round = 1; round <= settings.hanRounds(); round++) {
-            TrainConfig config = settings.fineTune().toBuilder().steps(settings.hanRoundSteps()).lr(settings.hanLr())
-                    .seed(settings.fineTune().seed() + round - 1).build();
-            stages.add(new Stage(HanPruningPolicy.round(dense, quality, round, settings.hanRounds()), config));
-        }
+        TrainConfig roundConfig = settings.fineTune().toBuilder().steps(settings.hanRoundSteps())
+                .lr(settings.hanLr()).build();
+        List<Stage> stages = HanPruning.rounds(dense, roundConfig, quality, settings.hanRounds());
         HanPruningPolicy last = HanPruningPolicy.round(dense, quality, settings.hanRounds(), settings.hanRounds());
-        return train(PruningMethod.HAN.id(), dense.copy(), stages, predictOnDense(last, 0), index, count,
-                analysisSeconds);
+        return train(PruningMethod.HAN.id(), PruningMethod.HAN.id(), dense.copy(), denseBpc, stages,
+                predictOnDense(last, 0), index, count, analysisSeconds);
     }
 
-    /** One training stage: a policy and the settings it trains with. */
-    private record Stage(PruningPolicy policy, TrainConfig config) {
-    }
-
-    /** Runs the stages one after another on {@code model}, on one step axis, and records the outcome. */
-    private RunRecord train(String method, Model model, List<Stage> stages, Double predicted, int index, int count,
-                            double extraSeconds) {
-        return train(method, model, denseBpc, stages, predicted, index, count, extraSeconds);
-    }
-
-    /** As above, starting the history at {@code startBpc}, the held-out bpc of the model before training. */
-    private RunRecord train(String method, Model model, double startBpc, List<Stage> stages, Double predicted,
-                            int index, int count, double extraSeconds) {
-        TreeMap<Long, Double> thresholds = new TreeMap<>();
+    /**
+     * Runs the stages one after another on {@code model}, on one step axis, checkpointing to and resuming from
+     * {@code outDir/<key>.resume} when the experiment is resumable, and records the outcome; the history starts at
+     * {@code startBpc}, the held-out bpc of the model before training.
+     */
+    private RunRecord train(String method, String key, Model model, double startBpc, List<Stage> stages,
+                            Double predicted, int index, int count, double extraSeconds) {
         List<RunRecord.Point> history = new ArrayList<>();
         history.add(new RunRecord.Point(0, model.sparsity(settings.includeEmbedding()).sparsity(), 0, startBpc));
-        long offset = 0;
-        double seconds = extraSeconds;
-        double bpc = startBpc;
-        for (int i = 0; i < stages.size(); i++) {
-            Stage stage = stages.get(i);
-            String label = stages.size() == 1 ? method : method + " round " + (i + 1) + "/" + stages.size();
-            TrainingListener progress = listener.onRun(label, index, count);
-            RecordingPolicy recording = new RecordingPolicy(stage.policy(), offset, thresholds);
-            TrainResult result = new Trainer(model, corpus, stage.config(), recording, progress).run();
-            for (TrainResult.Point p : result.history()) {
-                long step = offset + p.step();
-                history.add(new RunRecord.Point(step + 1, p.sparsity(), RecordingPolicy.thresholdAt(thresholds, step),
-                        p.bpcVal()));
-            }
-            offset += result.steps();
-            seconds += result.trainSeconds();
-            bpc = result.bpcVal();
+        StagedTraining training = new StagedTraining(model, corpus, stages, stage -> listener.onRun(
+                stages.size() == 1 ? method : method + " round " + stage + "/" + stages.size(), index, count));
+        checkpoint(training, key, method);
+        StagedTraining.Result outcome = training.run();
+        TrainResult result = outcome.training();
+        for (TrainResult.Point p : result.history()) {
+            history.add(new RunRecord.Point(p.step() + 1, p.sparsity(),
+                    RecordingPolicy.thresholdAt(outcome.thresholds(), p.step()), p.bpcVal()));
         }
-        return record(method, model, predicted, bpc, offset, seconds, history);
+        saveModel(key, model, result.bpcVal());
+        return record(method, model, predicted, result.bpcVal(), result.steps(), extraSeconds + result.trainSeconds(),
+                history);
     }
 
     private RunRecord record(String method, Model model, Double predicted, double bpc, long steps, double seconds,
@@ -355,43 +498,77 @@ public final class CompareExperiment {
         }
     }
 
-    /** Trains the dense model of one width and, unless it is the narrowest, prunes a copy of it gradually. */
+    /**
+     * Trains the dense model of one width and, unless it is the narrowest, prunes a copy of it gradually. When
+     * resuming, runs already recorded are taken as they are; the dense model a pending pruning run needs is then
+     * read back from {@code outDir/dense-<cell>-<hidden>.safetensors}, which a resumable experiment writes for every
+     * width but the narrowest.
+     */
     private boolean widthRuns(CellType cell, int width, int index, int count, CompareReport report) {
         Architecture arch = widthArchitecture(cell, width);
         String label = cell.id() + "-" + width;
-        Model model;
-        try {
-            model = Model.initialize(arch, dense.vocabulary(), settings.fineTune().seed());
-            TrainConfig config = settings.fineTune().toBuilder().steps(settings.widthDenseSteps())
-                    .lr(settings.denseLr()).build();
-            TrainingListener progress = listener.onRun("dense " + label, index, count);
-            TrainResult result = new Trainer(model, corpus, config, null, progress).run();
-            List<RunRecord.Point> history = new ArrayList<>();
-            for (TrainResult.Point p : result.history()) {
-                history.add(new RunRecord.Point(p.step() + 1, 0, 0, p.bpcVal()));
+        String denseKey = "dense-" + label;
+        List<RunRecord> saved = progress == null ? null : progress.widthRuns;
+        Model model = null;
+        RunRecord denseRun = finished(report.widthRuns().size(), saved);
+        if (denseRun == null) {
+            try {
+                model = Model.initialize(arch, dense.vocabulary(), settings.fineTune().seed());
+                TrainConfig config = settings.fineTune().toBuilder().steps(settings.widthDenseSteps())
+                        .lr(settings.denseLr()).build();
+                StagedTraining training = new StagedTraining(model, corpus, List.of(new Stage(null, config)),
+                        stage -> listener.onRun("dense " + label, index, count));
+                checkpoint(training, denseKey, "dense " + label);
+                TrainResult result = training.run().training();
+                List<RunRecord.Point> history = new ArrayList<>();
+                for (TrainResult.Point p : result.history()) {
+                    history.add(new RunRecord.Point(p.step() + 1, 0, 0, p.bpcVal()));
+                }
+                if (saveModels || progress != null && width != settings.widths().get(0)) {
+                    writeModel(denseKey, model, result.bpcVal());
+                }
+                denseRun = record("dense", model, null, result.bpcVal(), result.steps(), result.trainSeconds(),
+                        history);
+            } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+                listener.onFailure("dense " + label, e.getMessage());
+                denseRun = RunRecord.failed("dense", cell.id(), arch.layers(), width, arch.parameterCount(),
+                        e.getMessage());
             }
-            report.addWidthRun(record("dense", model, null, result.bpcVal(), result.steps(), result.trainSeconds(),
-                    history));
-        } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
-            listener.onFailure("dense " + label, e.getMessage());
-            report.addWidthRun(RunRecord.failed("dense", cell.id(), arch.layers(), width, arch.parameterCount(),
-                    e.getMessage()));
+            finishWidthRun(denseRun, denseKey);
+        }
+        report.addWidthRun(denseRun);
+        if (!denseRun.finished()) {
             return false;
         }
         if (width == settings.widths().get(0)) {
             return true;
         }
-        try {
-            GradualPruningPolicy policy = gradualPolicy(model, settings.fineTune().steps());
-            double widthDenseBpc = report.widthRuns().get(report.widthRuns().size() - 1).bpcVal();
-            report.addWidthRun(train(PruningMethod.GRADUAL.id(), model.copy(), widthDenseBpc,
-                    List.of(new Stage(policy, settings.fineTune())), policy.predictedSparsity(), index + 1, count, 0));
-            return true;
-        } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
-            listener.onFailure("gradual " + label, e.getMessage());
-            report.addWidthRun(RunRecord.failed(PruningMethod.GRADUAL.id(), cell.id(), arch.layers(), width,
-                    arch.parameterCount(), e.getMessage()));
-            return false;
+        String sparseKey = PruningMethod.GRADUAL.id() + "-" + label;
+        RunRecord sparseRun = finished(report.widthRuns().size(), saved);
+        if (sparseRun == null) {
+            try {
+                if (model == null) {
+                    model = ModelCheckpoint.load(modelFile(denseKey));
+                }
+                GradualPruningPolicy policy = gradualPolicy(model, settings.fineTune().steps());
+                sparseRun = train(PruningMethod.GRADUAL.id(), sparseKey, model.copy(), denseRun.bpcVal(),
+                        List.of(new Stage(policy, settings.fineTune())), policy.predictedSparsity(), index + 1, count,
+                        0);
+            } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
+                listener.onFailure("gradual " + label, e.getMessage());
+                sparseRun = RunRecord.failed(PruningMethod.GRADUAL.id(), cell.id(), arch.layers(), width,
+                        arch.parameterCount(), e.getMessage());
+            }
+            finishWidthRun(sparseRun, sparseKey);
+        }
+        report.addWidthRun(sparseRun);
+        return sparseRun.finished();
+    }
+
+    private void finishWidthRun(RunRecord run, String key) {
+        if (progress != null) {
+            progress.widthRuns.add(run);
+            saveProgress(key);
         }
     }
 

@@ -6,8 +6,8 @@ import dev.lacuna.core.prune.HanPruningPolicy;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.TrainResult;
-import dev.lacuna.train.Trainer;
 import dev.lacuna.train.TrainingListener;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,25 +39,39 @@ public final class HanPruning {
      */
     public static TrainResult run(Model model, Model dense, CharCorpus corpus, TrainConfig roundConfig,
                                   Map<String, Double> quality, int rounds, IntFunction<TrainingListener> listeners) {
-        long steps = 0;
-        double seconds = 0;
-        double pruningSeconds = 0;
-        double bpc = Double.NaN;
-        List<TrainResult.Point> history = new ArrayList<>();
+        return run(model, dense, corpus, roundConfig, quality, rounds, listeners, null, Checkpoints.NONE);
+    }
+
+    /**
+     * As {@link #run(Model, Model, CharCorpus, TrainConfig, Map, int, IntFunction)}, checkpointing to
+     * {@code checkpointFile} every {@code checkpoints.every()} steps of each round and, with
+     * {@code checkpoints.resume()}, continuing from that file when it exists. The checkpoint holds the round in
+     * progress, that round's training checkpoint and what the finished rounds produced (see docs/reliability.md), so
+     * the resumed result equals an uninterrupted run's bit for bit except for the measured times.
+     *
+     * @param checkpointFile where the checkpoint goes; null only with {@link Checkpoints#NONE}
+     * @throws dev.lacuna.core.InvalidOptionException naming {@code --resume} when the checkpoint belongs to another
+     *                                                run (other model, data, settings, rounds or s)
+     * @throws dev.lacuna.core.BadFileException       naming the checkpoint when it is damaged
+     */
+    public static TrainResult run(Model model, Model dense, CharCorpus corpus, TrainConfig roundConfig,
+                                  Map<String, Double> quality, int rounds, IntFunction<TrainingListener> listeners,
+                                  Path checkpointFile, Checkpoints checkpoints) {
+        if (checkpoints.requested() && checkpointFile == null) {
+            throw new IllegalArgumentException("checkpoints requested without a checkpoint file");
+        }
+        return new StagedTraining(model, corpus, rounds(dense, roundConfig, quality, rounds), listeners)
+                .checkpoints(checkpointFile, checkpoints).run().training();
+    }
+
+    /** Round r's policy and settings: the round's threshold, the round's seed. */
+    static List<StagedTraining.Stage> rounds(Model dense, TrainConfig roundConfig, Map<String, Double> quality,
+                                             int rounds) {
+        List<StagedTraining.Stage> stages = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             TrainConfig config = roundConfig.toBuilder().seed(roundConfig.seed() + round - 1).build();
-            HanPruningPolicy policy = HanPruningPolicy.round(dense, quality, round, rounds);
-            TrainResult result = new Trainer(model, corpus, config, policy, listeners.apply(round)).run();
-            for (TrainResult.Point p : result.history()) {
-                history.add(new TrainResult.Point(steps + p.step(), p.trainBpc(), p.sparsity(), p.bpcVal(),
-                        p.millis()));
-            }
-            steps += result.steps();
-            seconds += result.trainSeconds();
-            pruningSeconds += result.pruningSeconds();
-            bpc = result.bpcVal();
+            stages.add(new StagedTraining.Stage(HanPruningPolicy.round(dense, quality, round, rounds), config));
         }
-        return new TrainResult(model, steps, seconds, seconds > 0 ? steps / seconds : 0, pruningSeconds, bpc,
-                history);
+        return stages;
     }
 }

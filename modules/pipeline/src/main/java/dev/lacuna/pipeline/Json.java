@@ -11,6 +11,7 @@ import dev.lacuna.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The one JSON writer of the reports: compare/plan/sensitivity reports, the CLI's {@code --json} output and report
@@ -58,6 +59,28 @@ public final class Json {
         } catch (IOException e) {
             throw new BadFileException(file, "is not a JSON report: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The JSON tree of a file this class wrote (a checkpoint that a resumed run reads back).
+     *
+     * @throws BadFileException when the file cannot be read or is not JSON
+     */
+    static JsonNode readTree(Path file) {
+        try {
+            return MAPPER.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new BadFileException(file, "is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** A JSON object as nested maps and lists, as it was before {@link #write}; numbers keep their exact value. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> toMap(JsonNode node) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("expected a JSON object, found " + node.getNodeType());
+        }
+        return MAPPER.convertValue(node, Map.class);
     }
 
     /** Writes {@code value} to {@code target} atomically, ending with a newline. */

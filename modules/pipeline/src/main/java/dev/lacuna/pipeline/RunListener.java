@@ -1,6 +1,7 @@
 package dev.lacuna.pipeline;
 
 import dev.lacuna.train.TrainingListener;
+import java.nio.file.Path;
 
 /**
  * Progress of a multi-run experiment: which run is starting, and a training listener for its steps. Front ends show
@@ -19,6 +20,13 @@ public interface RunListener {
      */
     default TrainingListener onRun(String label, int index, int count) {
         return TrainingListener.NONE;
+    }
+
+    /**
+     * A resumed experiment continues from a checkpoint: {@code label} is {@code "finished runs"} for the record of
+     * the runs an interrupted experiment finished, else the run that continues from its own checkpoint.
+     */
+    default void onResume(String label, Path checkpoint) {
     }
 
     /** A run failed; the experiment goes on with the next one. */

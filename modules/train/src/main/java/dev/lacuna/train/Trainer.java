@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Trains a character model on a corpus with truncated BPTT, optionally pruning it while it trains (N17 Alg. 1).
@@ -40,7 +41,7 @@ public final class Trainer {
     private final TrainConfig config;
     private final PruningPolicy policy;
     private final TrainingListener listener;
-    private Path checkpointFile;
+    private Consumer<TrainingCheckpoint> checkpointSink;
     private long checkpointEvery;
     private TrainingCheckpoint resume;
 
@@ -82,11 +83,24 @@ public final class Trainer {
      * @throws InvalidOptionException naming {@code --checkpoint-every} unless {@code every} is positive
      */
     public Trainer checkpointEvery(long every, Path file) {
+        Objects.requireNonNull(file, "file");
+        return checkpointEvery(every, checkpoint -> checkpoint.write(file));
+    }
+
+    /**
+     * Like {@link #checkpointEvery(long, Path)}, handing each checkpoint to {@code sink} instead of writing it, for
+     * callers that store it together with state of their own (a run of several trainings, such as Han's rounds).
+     * The sink runs on the training thread; its time is not counted as training time.
+     *
+     * @return this trainer
+     * @throws InvalidOptionException naming {@code --checkpoint-every} unless {@code every} is positive
+     */
+    public Trainer checkpointEvery(long every, Consumer<TrainingCheckpoint> sink) {
         if (every < 1) {
             throw new InvalidOptionException("--checkpoint-every", "must be positive, found " + every);
         }
         this.checkpointEvery = every;
-        this.checkpointFile = Objects.requireNonNull(file, "file");
+        this.checkpointSink = Objects.requireNonNull(sink, "sink");
         return this;
     }
 
@@ -132,7 +146,7 @@ public final class Trainer {
      */
     public TrainResult run() {
         // Taken before anything changes the model, so a resumed run (given the original input) computes the same.
-        String fingerprint = checkpointFile != null || resume != null
+        String fingerprint = checkpointSink != null || resume != null
                 ? TrainingCheckpoint.fingerprint(model, corpus, config, policy) : null;
         Architecture arch = model.architecture();
         boolean cloze = arch.bidirectional();
@@ -229,11 +243,11 @@ public final class Trainer {
                 segmentStart = System.nanoTime();
             }
             history.add(new TrainResult.Point(step, trainBpc, sparsity, bpcVal, stepMillis));
-            if (checkpointFile != null && !last && (step + 1) % checkpointEvery == 0) {
+            if (checkpointSink != null && !last && (step + 1) % checkpointEvery == 0) {
                 // Writing the checkpoint is not training time, so it is left out as evaluation is.
                 trainNanos += System.nanoTime() - segmentStart;
-                TrainingCheckpoint.capture(fingerprint, step + 1, model, store, optimizer, state, batches, sparsity,
-                        trainNanos, pruningNanos, history).write(checkpointFile);
+                checkpointSink.accept(TrainingCheckpoint.capture(fingerprint, step + 1, model, store, optimizer, state,
+                        batches, sparsity, trainNanos, pruningNanos, history));
                 segmentStart = System.nanoTime();
             }
         }

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -38,6 +39,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Stored as a safetensors file: float32 tensors are kept bit for bit, masks as U8 0/1, the history as raw
  * little-endian longs and doubles, scalars in the string metadata (doubles in Java's round-tripping decimal form).
+ * A caller that runs several trainings (Han's rounds) stores its own state in the same file, under
+ * {@link #EXTENSION_PREFIX}, so that one atomic write replaces both.
  */
 public final class TrainingCheckpoint {
     /** Value of the {@code lacuna.format} metadata key. */
@@ -60,6 +63,11 @@ public final class TrainingCheckpoint {
     static final String HIDDEN_PREFIX = "state.h.";
     static final String CELL_PREFIX = "state.c.";
     static final String HISTORY = "history";
+    /**
+     * Names of tensors that belong to a caller storing state of its own in the same file (see
+     * {@link #write(Path, Consumer)}); {@link #read(SafetensorsFile)} leaves them alone.
+     */
+    public static final String EXTENSION_PREFIX = "ext.";
     /** Bytes per history point: the step as a long, then four doubles. */
     private static final int POINT_BYTES = 8 * 5;
 
@@ -131,6 +139,18 @@ public final class TrainingCheckpoint {
      * @throws BadFileException naming {@code target} when it cannot be written
      */
     public void write(Path target) {
+        write(target, writer -> {
+        });
+    }
+
+    /**
+     * Writes the checkpoint atomically together with a caller's own state, so both are replaced in one step.
+     * {@code extension} may add metadata under keys other than this class's {@code lacuna.format} and
+     * {@code lacuna.resume.*}, and tensors whose names start with {@link #EXTENSION_PREFIX}.
+     *
+     * @throws BadFileException naming {@code target} when it cannot be written
+     */
+    public void write(Path target, Consumer<SafetensorsWriter> extension) {
         SafetensorsWriter writer = new SafetensorsWriter()
                 .putMetadata(FORMAT_KEY, FORMAT)
                 .putMetadata(RUN_KEY, runFingerprint)
@@ -153,6 +173,7 @@ public final class TrainingCheckpoint {
         }
         byte[] points = historyBytes(history);
         writer.addU8(HISTORY, new int[] {points.length}, points);
+        extension.accept(writer);
         writer.write(target);
     }
 
@@ -163,7 +184,17 @@ public final class TrainingCheckpoint {
      * @throws BadFileException naming {@code file} when it is missing, malformed, or not a training checkpoint
      */
     public static TrainingCheckpoint read(Path file) {
-        SafetensorsFile content = SafetensorsFile.read(file);
+        return read(SafetensorsFile.read(file));
+    }
+
+    /**
+     * Reads the checkpoint from a file already parsed, ignoring the tensors under {@link #EXTENSION_PREFIX}, which
+     * a caller of {@link #write(Path, Consumer)} reads itself from the same content.
+     *
+     * @throws BadFileException naming the file when it is not a training checkpoint or is malformed
+     */
+    public static TrainingCheckpoint read(SafetensorsFile content) {
+        Path file = content.path();
         Map<String, String> meta = content.metadata();
         if (!FORMAT.equals(meta.get(FORMAT_KEY))) {
             throw new BadFileException(file, "is not a Lacuna training checkpoint: metadata " + FORMAT_KEY + " is "
@@ -200,7 +231,7 @@ public final class TrainingCheckpoint {
                 cells.put(index(file, name, CELL_PREFIX), floats(file, t));
             } else if (name.equals(HISTORY)) {
                 history = history(file, t);
-            } else {
+            } else if (!name.startsWith(EXTENSION_PREFIX)) {
                 throw new BadFileException(file, "unexpected tensor '" + name + "' in a training checkpoint");
             }
         }
@@ -223,9 +254,10 @@ public final class TrainingCheckpoint {
      * A SHA-256 over everything that decides the run's result: the input model (architecture, vocabulary, weights,
      * masks), the training and validation text, the configuration and the policy's method and resolved
      * hyperparameters. A checkpoint carries it so that resuming a different run is refused instead of silently
-     * mixing two runs.
+     * mixing two runs. Public so that callers running several trainings can fingerprint their whole run the same
+     * way.
      */
-    static String fingerprint(Model model, CharCorpus corpus, TrainConfig config, PruningPolicy policy) {
+    public static String fingerprint(Model model, CharCorpus corpus, TrainConfig config, PruningPolicy policy) {
         MessageDigest digest = Sha256.newDigest();
         text(digest, model.architecture().toString());
         ints(digest, model.vocabulary().codePoints());

@@ -27,6 +27,7 @@ public final class EncodedModel {
     private final long[] offsets;
     private final long size;
     private final String precision;
+    private final int minor;
 
     EncodedModel(Model source, byte[] header, String precision, List<TensorEncoder.Result> tensors) {
         this.source = source;
@@ -45,6 +46,17 @@ public final class EncodedModel {
         }
         this.size = end;
         this.directory = directory(directoryBytes);
+        // The oldest minor version that defines every coding used (format.md §8), so that readers of 1.0 keep
+        // reading every file that does not need 1.1.
+        this.minor = tensors.stream().mapToInt(t -> t.values().minorVersion()).max().orElse(0);
+    }
+
+    /**
+     * The format version the file is stamped with: {@code 1.0} unless a tensor uses an encoding introduced later
+     * (f16 planes came with {@code 1.1}).
+     */
+    public String formatVersion() {
+        return LacunaFile.MAJOR + "." + minor;
     }
 
     /** Size of the file in bytes. */
@@ -90,7 +102,7 @@ public final class EncodedModel {
 
     void writeTo(OutputStream out) throws IOException {
         ByteBuffer preamble = ByteBuffer.allocate(LacunaFile.PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        preamble.put(LacunaFile.MAGIC).putShort((short) LacunaFile.MAJOR).putShort((short) LacunaFile.MINOR)
+        preamble.put(LacunaFile.MAGIC).putShort((short) LacunaFile.MAJOR).putShort((short) minor)
                 .putInt(header.length).putInt(directory.length);
         preamble.putInt(crc(preamble.array(), 0, 20));
         out.write(preamble.array());

@@ -8,8 +8,9 @@ import dev.lacuna.core.InvalidOptionException;
  *
  * @param precision         lossless float32, fp16, or quantized codebooks
  * @param bits              code width of the codebooks, 2..8 (2^bits centroids); only for {@link Precision#QUANTIZED}
- * @param huffman           allow Huffman coding of the relative indices and the codes (used per stream only when
- *                          smaller than the raw stream with its table)
+ * @param huffman           allow Huffman coding of the relative indices, the codebook codes and the high bytes of
+ *                          half-precision values (f16 planes, format 1.1); used per stream only when smaller than
+ *                          the raw stream with its table
  * @param indexBits         width of the relative indices, 1..16, or 0 to try 2..8 per tensor and keep the smallest
  * @param perGateCodebooks  one codebook per gate block of each recurrent matrix instead of one per tensor
  */

@@ -4,7 +4,8 @@ package dev.lacuna.io.format;
 final class LacunaFile {
     static final byte[] MAGIC = {(byte) 0x8A, 'L', 'C', 'N', '\r', '\n', 0x1A, '\n'};
     static final int MAJOR = 1;
-    static final int MINOR = 0;
+    /** The newest minor version this library reads and writes; files are stamped with the oldest that suffices. */
+    static final int MINOR = 1;
     static final int PREAMBLE_BYTES = 24;
     static final int MAX_HEADER_BYTES = 16 << 20;
     static final int MAX_DIRECTORY_BYTES = 64 << 20;

@@ -19,7 +19,10 @@ import java.util.List;
 public final class LacunaFormat {
     /** File name extension. */
     public static final String EXTENSION = ".lacuna";
-    /** Format version this library writes; it reads every 1.x file. */
+    /**
+     * Newest format version this library writes. Each file is stamped with the oldest version that defines every
+     * encoding it uses (format.md §8), so most files are still 1.0; it reads every 1.x file.
+     */
     public static final String VERSION = LacunaFile.MAJOR + "." + LacunaFile.MINOR;
 
     private LacunaFormat() {

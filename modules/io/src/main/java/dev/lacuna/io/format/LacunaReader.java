@@ -105,11 +105,11 @@ final class LacunaReader {
 
         Cursor directory = section("directory", directoryStart, directoryLength);
         checkCrc(directory, directoryStart, (int) directoryLength, content.getInt((int) directoryEnd), directoryEnd);
-        List<LacunaFile.Entry> entries = readDirectory(directory, directoryEnd + 4, size);
+        List<LacunaFile.Entry> entries = readDirectory(directory, directoryEnd + 4, size, minor);
         return decode(header, entries, size);
     }
 
-    private List<LacunaFile.Entry> readDirectory(Cursor in, long payloadStart, long size) {
+    private List<LacunaFile.Entry> readDirectory(Cursor in, long payloadStart, long size, int minor) {
         long count = in.u32("tensor count");
         // Each entry takes at least 31 bytes; a larger count cannot be genuine.
         if (count * 31 > in.remaining()) {
@@ -148,6 +148,14 @@ final class LacunaReader {
             int flags = entry.u8("flags");
             int layoutId = entry.u8("layout id");
             int valueId = entry.u8("value coding id");
+            ValueCoding coding = ValueCoding.forId(valueId);
+            // A file is stamped with the minor version that defines every id it uses (format.md §8); an id newer
+            // than the stamp means the preamble or the entry is wrong.
+            if (coding != null && coding.minorVersion() > minor) {
+                throw entry.failAt(entry.offset() - 1, "tensor '" + name + "' uses value coding " + coding.label()
+                        + " (id " + valueId + ") of format " + LacunaFile.MAJOR + "." + coding.minorVersion()
+                        + ", but the file says it is format " + LacunaFile.MAJOR + "." + minor);
+            }
             long offsetField = entry.offset();
             long offset = entry.u64("payload offset");
             long length = entry.u64("payload length");

@@ -1,7 +1,8 @@
 package dev.lacuna.io.format;
 
 /**
- * What one symbol stream (relative indices or codebook codes) costs, and how close that is to its entropy.
+ * What one symbol stream (relative indices, codebook codes or the high bytes of f16 planes) costs, and how close
+ * that is to its entropy.
  *
  * @param coding        {@code raw} (fixed width) or {@code huffman}
  * @param symbols       number of symbols in the stream (for indices, fillers included)

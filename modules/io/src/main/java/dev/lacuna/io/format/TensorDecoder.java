@@ -12,16 +12,24 @@ final class TensorDecoder {
     }
 
     static Decoded decode(Path file, LacunaFile.Entry entry, Cursor in) {
+        return decode(file, entry, in, LacunaFile.MINOR);
+    }
+
+    /**
+     * Decodes as a reader of format 1.{@code readerMinor} would: ids introduced after that version are unknown and
+     * need a newer reader (format.md §8).
+     */
+    static Decoded decode(Path file, LacunaFile.Entry entry, Cursor in, int readerMinor) {
         if ((entry.flags() & ~LacunaFile.FLAG_MASKED) != 0) {
-            throw needsNewerReader(in, entry, "flags " + entry.flags());
+            throw needsNewerReader(in, entry, "flags " + entry.flags(), readerMinor);
         }
         PositionLayout layout = PositionLayout.forId(entry.layoutId());
         if (layout == null) {
-            throw needsNewerReader(in, entry, "position layout id " + entry.layoutId());
+            throw needsNewerReader(in, entry, "position layout id " + entry.layoutId(), readerMinor);
         }
-        ValueCoding coding = ValueCoding.forId(entry.valueId());
+        ValueCoding coding = ValueCoding.forId(entry.valueId(), readerMinor);
         if (coding == null) {
-            throw needsNewerReader(in, entry, "value coding id " + entry.valueId());
+            throw needsNewerReader(in, entry, "value coding id " + entry.valueId(), readerMinor);
         }
         int n = Math.toIntExact(entry.elementCount());
         long start = in.offset();
@@ -59,8 +67,9 @@ final class TensorDecoder {
         return new Decoded(data, mask, report);
     }
 
-    private static RuntimeException needsNewerReader(Cursor in, LacunaFile.Entry entry, String what) {
+    private static RuntimeException needsNewerReader(Cursor in, LacunaFile.Entry entry, String what,
+                                                     int readerMinor) {
         return in.failAt(entry.offset(), "tensor '" + entry.name() + "' uses " + what + ", which format "
-                + LacunaFile.MAJOR + "." + LacunaFile.MINOR + " does not define; it needs a newer reader");
+                + LacunaFile.MAJOR + "." + readerMinor + " does not define; it needs a newer reader");
     }
 }

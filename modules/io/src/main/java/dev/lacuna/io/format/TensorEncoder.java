@@ -67,7 +67,7 @@ final class TensorEncoder {
         List<ValueCoding> codings = new ArrayList<>();
         switch (options.precision()) {
             case LOSSLESS -> codings.add(F32Values.INSTANCE);
-            case FP16 -> codings.add(F16Values.INSTANCE);
+            case FP16 -> addHalfPrecision(codings, options);
             case QUANTIZED -> {
                 // Deep Compression shares weights, not biases: biases are few, and a shared forget-gate bias would
                 // cost accuracy for no measurable size.
@@ -76,7 +76,7 @@ final class TensorEncoder {
                     int blocks = options.perGateCodebooks() && gated ? gateBlocks : 1;
                     codings.add(new CodebookValues(options.bits(), blocks, options.huffman()));
                 }
-                codings.add(F16Values.INSTANCE);
+                addHalfPrecision(codings, options);
             }
             default -> throw new IllegalStateException(options.precision().toString());
         }
@@ -111,6 +111,17 @@ final class TensorEncoder {
             }
         }
         return best;
+    }
+
+    /**
+     * Half precision, and with Huffman allowed also its byte planes with a Huffman-coded high byte (the same values
+     * bit for bit). Plain f16 comes first so that it wins a tie and the file stays format 1.0.
+     */
+    private static void addHalfPrecision(List<ValueCoding> codings, EncodingOptions options) {
+        codings.add(F16Values.INSTANCE);
+        if (options.huffman()) {
+            codings.add(F16Planes.INSTANCE);
+        }
     }
 
     /**

@@ -7,7 +7,7 @@ package dev.lacuna.io.format;
  * @param shape         dimensions
  * @param masked        whether the tensor carries a pruning mask
  * @param layout        position layout: {@code all}, {@code bitmap} or {@code relative}
- * @param values        value coding: {@code f32}, {@code f16} or {@code codebook<bits>}
+ * @param values        value coding: {@code f32}, {@code f16}, {@code f16planes} or {@code codebook<bits>}
  * @param elements      number of elements
  * @param stored        stored elements (kept weights of a masked tensor, else the non-zero ones; all for
  *                      {@code all})
@@ -16,7 +16,7 @@ package dev.lacuna.io.format;
  * @param positionBytes bytes of the position block, tables included
  * @param valueBytes    bytes of the value block, codebooks and tables included
  * @param indexStream   the relative-index stream, or null
- * @param codeStream    the codebook-code stream, or null
+ * @param codeStream    the value block's symbol stream (codebook codes, or the high bytes of f16 planes), or null
  */
 public record TensorReport(String name, int[] shape, boolean masked, String layout, String values, long elements,
                            long stored, long fillers, long payloadBytes, long positionBytes, long valueBytes,

@@ -95,6 +95,43 @@ final class EncodingRoundTripTests {
         }
     }
 
+    /** f16 planes decode to the f16 values, so they share f16's precision promise. */
+    static final class DenseF16PlanesTest extends Half16 {
+        @Override
+        PositionLayout layout() {
+            return AllPositions.INSTANCE;
+        }
+
+        @Override
+        ValueCoding coding() {
+            return F16Planes.INSTANCE;
+        }
+    }
+
+    static final class BitmapF16PlanesTest extends Half16 {
+        @Override
+        PositionLayout layout() {
+            return BitmapPositions.INSTANCE;
+        }
+
+        @Override
+        ValueCoding coding() {
+            return F16Planes.INSTANCE;
+        }
+    }
+
+    static final class RelativeHuffmanF16PlanesTest extends Half16 {
+        @Override
+        PositionLayout layout() {
+            return new RelativeIndices(4, true);
+        }
+
+        @Override
+        ValueCoding coding() {
+            return F16Planes.INSTANCE;
+        }
+    }
+
     static final class Codebook5PerGateTest extends Quantized {
         @Override
         PositionLayout layout() {

@@ -25,6 +25,7 @@ class LacunaFileCorruptionTest {
     static final Path NAME = Path.of("damaged.lacuna");
     static byte[] quantized;
     static byte[] lossless;
+    static byte[] planes;
 
     @BeforeAll
     static void writeSmallFiles(@TempDir Path dir) throws Exception {
@@ -44,10 +45,14 @@ class LacunaFileCorruptionTest {
         Path l = dir.resolve("l.lacuna");
         LacunaFormat.write(TestModels.pruned(CellType.GRU, 4, 0.6, 8), l, EncodingOptions.lossless());
         lossless = Files.readAllBytes(l);
+        Path p = dir.resolve("p.lacuna");
+        LacunaFormat.write(F16PlanesTest.positiveWeights(TestModels.pruned(CellType.RNN, 32, 0.85, 8)), p,
+                EncodingOptions.fp16().withHuffman(true));
+        planes = Files.readAllBytes(p);
     }
 
     static List<byte[]> files() {
-        return List.of(quantized, lossless);
+        return List.of(quantized, lossless, planes);
     }
 
     @Test
@@ -57,7 +62,12 @@ class LacunaFileCorruptionTest {
                 && t.codeStream().coding().equals("huffman")), "a Huffman-coded code stream");
         assertTrue(report.tensors().stream().anyMatch(t -> t.layout().equals("relative")), "relative indices");
         LacunaReader.read(NAME, lossless);
-        assertTrue(quantized.length < 2500 && lossless.length < 2500, quantized.length + " " + lossless.length);
+        LacunaFileReport halves = LacunaReader.read(NAME, planes).report();
+        assertTrue(halves.tensors().stream().anyMatch(t -> t.encoding().equals("relative/raw + f16planes/huffman")),
+                () -> "f16 planes with Huffman-coded high bytes: " + halves.tensors());
+        // Small enough for the sweeps below to stay fast.
+        assertTrue(quantized.length < 2500 && lossless.length < 2500 && planes.length < 3000,
+                quantized.length + " " + lossless.length + " " + planes.length);
     }
 
     @Test
@@ -159,6 +169,39 @@ class LacunaFileCorruptionTest {
         preamble.putInt(12, 0xFFFF_FFF0);
         preamble.putInt(20, EncodedModel.crc(hugeHeader, 0, 20));
         assertMessage(hugeHeader, "larger than the format allows");
+    }
+
+    @Test
+    void planesThatClaimMoreBytesThanRemainAreRefusedBeforeAllocating() {
+        FileSurgery parts = FileSurgery.parse(planes);
+        LacunaFileReport report = LacunaReader.read(NAME, planes).report();
+        int t = 0;
+        while (!report.tensors().get(t).values().equals("f16planes")) {
+            t++;
+        }
+        TensorReport tensor = report.tensors().get(t);
+        int valueStart = (int) tensor.positionBytes();
+        // The value block: Huffman coding byte, table (u32 A, then ceil(A/2) bytes), u32 stream length.
+        ByteBuffer block = ByteBuffer.wrap(parts.payloads().get(t)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(SymbolStream.HUFFMAN, block.get(valueStart));
+        int lengthField = valueStart + 1 + 4 + (block.getInt(valueStart + 1) + 1) / 2;
+
+        byte[] lying = parts.payloads().get(t).clone();
+        ByteBuffer.wrap(lying).order(ByteOrder.LITTLE_ENDIAN).putInt(lengthField, Integer.MAX_VALUE);
+        assertMessage(withPayload(parts, t, lying), "tensor " + tensor.name() + " at byte");
+        assertMessage(withPayload(parts, t, lying), "high byte stream length is 2147483647 bytes but only");
+
+        // Cut right after the position block: the stored count alone proves the low bytes cannot be there.
+        byte[] cut = Arrays.copyOf(parts.payloads().get(t), valueStart + 8);
+        assertMessage(withPayload(parts, t, cut), "truncated: f16 planes of " + tensor.stored() + " values need at"
+                + " least " + (tensor.stored() + 5) + " bytes, 8 remain");
+    }
+
+    private static byte[] withPayload(FileSurgery parts, int index, byte[] payload) {
+        List<byte[]> payloads = new ArrayList<>(parts.payloads());
+        payloads.set(index, payload);
+        return new FileSurgery(parts.major(), parts.minor(), parts.header(), parts.prefixes(), payloads)
+                .build(new byte[0]);
     }
 
     @Test

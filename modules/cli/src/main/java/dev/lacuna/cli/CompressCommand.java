@@ -10,10 +10,14 @@ import dev.lacuna.io.format.Precision;
 import dev.lacuna.io.format.StreamStats;
 import dev.lacuna.io.format.TensorReport;
 import dev.lacuna.pipeline.Json;
+import dev.lacuna.pipeline.compress.TrainedQuantization;
+import dev.lacuna.train.CentroidCheckpoint;
 import dev.lacuna.train.CentroidFineTuner;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.TrainConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +26,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -72,6 +78,10 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seeds the fine-tuning batches.")
     long seed;
 
+    /** Checkpoints the centroid fine-tuning to {@code <OUT>.quantize.resume} (not {@code <OUT>.resume}). */
+    @Mixin
+    ResumeOptions resumption;
+
     @Option(names = "--report-json", paramLabel = "FILE", description = "Also write the size report as JSON.")
     Path reportJson;
 
@@ -89,17 +99,19 @@ final class CompressCommand implements Callable<Integer> {
         Model model = ModelFiles.read(in);
         CentroidFineTuner.Result tuned = null;
         if (fineTuneSteps > 0) {
-            // Cluster once, fine-tune the shared values, then encode again: the tuned model shares at most 2^B
-            // values per block, so the second encoding stores exactly the tuned centroids.
-            Model quantized = LacunaFormat.encode(model, options).decoded();
-            CharCorpus corpus = CharCorpus.load(data, quantized.vocabulary());
+            CharCorpus corpus = CharCorpus.load(data, model.vocabulary());
             TrainConfig config = TrainConfig.builder().steps(fineTuneSteps).lr(fineTuneLr).seed(seed).build();
-            tuned = new CentroidFineTuner(quantized, corpus, config, options.perGateCodebooks()).run();
+            PrintWriter err = spec.commandLine().getErr();
+            Consumer<String> notes = line -> {
+                err.println(line);
+                err.flush();
+            };
+            tuned = TrainedQuantization.run(model, options, corpus, config, CentroidCheckpoint.besideOutput(out),
+                    resumption.toCheckpoints(), notes, null);
             model = tuned.model();
-            model.metadata().put("lacuna.fine_tune", Json.compact(Map.of("steps", fineTuneSteps, "lr", fineTuneLr,
-                    "seed", seed, "bpc_before", tuned.bpcBefore(), "bpc_after", tuned.bpcAfter())));
         }
         LacunaFileReport report = LacunaFormat.write(model, out, options);
+        discardCheckpoint();
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("model", in.toString());
         map.put("output", out.toString());
@@ -127,9 +139,29 @@ final class CompressCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The output is written, so the checkpoint could only resume into the same result: delete it. */
+    private void discardCheckpoint() {
+        if (!resumption.requested()) {
+            return;
+        }
+        Path file = CentroidCheckpoint.besideOutput(out);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            PrintWriter notes = spec.commandLine().getErr();
+            notes.println("note: could not delete the finished run's checkpoint " + file + ": " + e.getMessage());
+            notes.flush();
+        }
+    }
+
     private EncodingOptions options() {
         if (fineTuneSteps < 0) {
             throw new InvalidOptionException("--fine-tune-steps", "must be 0 or more, found " + fineTuneSteps);
+        }
+        resumption.validate();
+        if (resumption.requested() && fineTuneSteps == 0) {
+            throw new InvalidOptionException(resumption.checkpointEvery != null ? "--checkpoint-every" : "--resume",
+                    "needs --fine-tune-steps: only the centroid fine-tuning of compress runs long enough to checkpoint");
         }
         if (fineTuneSteps > 0 && (bits == null || data == null)) {
             throw new InvalidOptionException("--fine-tune-steps", "needs --bits (there are no centroids to tune"

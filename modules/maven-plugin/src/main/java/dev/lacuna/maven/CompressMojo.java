@@ -66,6 +66,27 @@ public class CompressMojo extends AbstractMojo {
     @Parameter(property = "lacuna.outputDirectory", defaultValue = "${project.build.outputDirectory}/models")
     private File outputDirectory;
 
+    /**
+     * Trained quantization: fine-tune the .lacuna codebooks' centroids on trainingData for this many steps after
+     * pruning (needs bits); 0 for none.
+     */
+    @Parameter(property = "lacuna.quantizationSteps", defaultValue = "0")
+    private long quantizationSteps;
+
+    /**
+     * Write a checkpoint of each fine-tuning stage (pruning with gradual or agp, trained quantization) into
+     * {@code outputDirectory} every this many steps, so that an interrupted build can resume; 0 for none.
+     */
+    @Parameter(property = "lacuna.checkpointEvery", defaultValue = "0")
+    private long checkpointEvery;
+
+    /**
+     * Continue an interrupted build from its checkpoints, skipping a finished pruning stage and ending with the same
+     * outputs as an uninterrupted run; starts from scratch when there are none.
+     */
+    @Parameter(property = "lacuna.resume", defaultValue = "false")
+    private boolean resume;
+
     /** Skip every Lacuna goal. */
     @Parameter(property = "lacuna.skip", defaultValue = "false")
     private boolean skip;
@@ -107,6 +128,6 @@ public class CompressMojo extends AbstractMojo {
         }
         return new CompressSettings(model.toPath(), chosen, targetSparsity,
                 trainingData == null ? null : trainingData.toPath(), steps, seed, bits, huffman, chosenFormats,
-                outputDirectory.toPath());
+                outputDirectory.toPath(), quantizationSteps, checkpointEvery, resume);
     }
 }

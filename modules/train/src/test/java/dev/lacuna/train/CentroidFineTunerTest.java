@@ -1,10 +1,15 @@
 package dev.lacuna.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lacuna.core.Architecture;
+import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.CellType;
+import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.RnnActivation;
 import dev.lacuna.core.TensorRole;
@@ -12,7 +17,9 @@ import dev.lacuna.core.TensorSpec;
 import dev.lacuna.train.nn.CharRnnNetwork;
 import dev.lacuna.train.nn.ParameterStore;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -137,5 +144,99 @@ class CentroidFineTunerTest {
             }
         }
         assertTrue(checked > 10, "checked " + checked);
+    }
+
+    /** Stands for a killed process: the run stops in the middle without finishing. */
+    private static final class Crash extends RuntimeException {
+        Crash() {
+            super("simulated crash");
+        }
+    }
+
+    /** Throws at the end of {@code step}, after the checkpoint of an earlier step was written. */
+    private static TrainingListener crashingAt(long step) {
+        return new TrainingListener() {
+            @Override
+            public void onStep(long s, double trainBpc, double sparsity) {
+                if (s == step) {
+                    throw new Crash();
+                }
+            }
+        };
+    }
+
+    @Test
+    void anInterruptedRunResumesBitIdentical() throws IOException {
+        // 36 steps cross the epoch boundary (28 steps per epoch) after the checkpoint of step 20, so the replayed
+        // data position and the carried recurrent state both matter; the decay makes the step index matter.
+        TrainConfig config = TrainConfig.builder().batch(8).seq(24).lr(3e-3).lrDecay(0.5).lrDecayEvery(15).seed(5)
+                .steps(36).build();
+        assertTrue(Trainer.stepsPerEpoch(corpus, config, false) < 36, "the run must cross an epoch");
+        Model input = quantized();
+        Model uninterrupted = input.copy();
+        CentroidFineTuner.Result expected = new CentroidFineTuner(uninterrupted, corpus, config, true).run();
+
+        Path file = dir.resolve("tune.resume");
+        Files.deleteIfExists(file);
+        CentroidFineTuner crashing = new CentroidFineTuner(input.copy(), corpus, config, true, crashingAt(27))
+                .checkpointEvery(10, file);
+        assertThrows(Crash.class, crashing::run);
+        CentroidCheckpoint checkpoint = CentroidCheckpoint.read(file);
+        assertEquals(20, checkpoint.completedSteps());
+
+        long[] firstStep = {-1};
+        TrainingListener watch = new TrainingListener() {
+            @Override
+            public void onStep(long step, double trainBpc, double sparsity) {
+                if (firstStep[0] < 0) {
+                    firstStep[0] = step;
+                }
+            }
+        };
+        Model resumed = input.copy();
+        CentroidFineTuner.Result actual = new CentroidFineTuner(resumed, corpus, config, true, watch)
+                .checkpointEvery(10, file).resumeFrom(checkpoint).run();
+
+        assertEquals(20, firstStep[0], "the resumed run continues after the checkpoint's step");
+        for (TensorSpec spec : input.architecture().tensors()) {
+            assertArrayEquals(uninterrupted.tensor(spec.name()).data(), resumed.tensor(spec.name()).data(),
+                    spec.name());
+            assertArrayEquals(uninterrupted.mask(spec.name()), resumed.mask(spec.name()), spec.name());
+        }
+        assertEquals(Double.doubleToRawLongBits(expected.bpcAfter()), Double.doubleToRawLongBits(actual.bpcAfter()));
+        assertEquals(expected.bpcBefore(), actual.bpcBefore());
+        assertFalse(Arrays.equals(input.tensor(Architecture.weightHh(0, false)).data(),
+                resumed.tensor(Architecture.weightHh(0, false)).data()), "the centroids moved");
+    }
+
+    @Test
+    void refusesACheckpointOfAnotherRun() {
+        TrainConfig config = config(30, 3e-3);
+        Path file = dir.resolve("other.resume");
+        assertThrows(Crash.class, new CentroidFineTuner(quantized(), corpus, config, true, crashingAt(12))
+                .checkpointEvery(10, file)::run);
+        CentroidCheckpoint checkpoint = CentroidCheckpoint.read(file);
+
+        TrainConfig otherSeed = config.toBuilder().seed(6).build();
+        InvalidOptionException seed = assertThrows(InvalidOptionException.class,
+                new CentroidFineTuner(quantized(), corpus, otherSeed, true).resumeFrom(checkpoint)::run);
+        assertEquals("--resume", seed.option());
+        InvalidOptionException blocks = assertThrows(InvalidOptionException.class,
+                new CentroidFineTuner(quantized(), corpus, config, false).resumeFrom(checkpoint)::run);
+        assertEquals("--resume", blocks.option());
+        Model otherValues = quantized();
+        otherValues.tensor(Architecture.HEAD_BIAS).data()[0] += 1e-3f;
+        assertThrows(InvalidOptionException.class,
+                new CentroidFineTuner(otherValues, corpus, config, true).resumeFrom(checkpoint)::run);
+    }
+
+    @Test
+    void aTrainingCheckpointIsNotACentroidCheckpoint() {
+        Path file = dir.resolve("training.resume");
+        TrainConfig config = config(30, 1e-3);
+        assertThrows(Crash.class, new Trainer(trained.copy(), corpus, config, null, crashingAt(12))
+                .checkpointEvery(10, file)::run);
+        BadFileException e = assertThrows(BadFileException.class, () -> CentroidCheckpoint.read(file));
+        assertTrue(e.getMessage().contains(CentroidCheckpoint.FORMAT), e.getMessage());
     }
 }

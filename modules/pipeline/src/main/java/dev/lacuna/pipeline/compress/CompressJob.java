@@ -1,6 +1,7 @@
 package dev.lacuna.pipeline.compress;
 
 import dev.lacuna.core.BadFileException;
+import dev.lacuna.core.InvalidOptionException;
 import dev.lacuna.core.Model;
 import dev.lacuna.core.SparsityReport;
 import dev.lacuna.core.TensorSpec;
@@ -19,11 +20,14 @@ import dev.lacuna.onnx.OnnxPruneReport;
 import dev.lacuna.onnx.OnnxPruning;
 import dev.lacuna.onnx.OnnxVerifier;
 import dev.lacuna.onnx.OnnxWeights;
+import dev.lacuna.pipeline.Checkpoints;
 import dev.lacuna.pipeline.HanPruning;
 import dev.lacuna.train.CharCorpus;
 import dev.lacuna.train.Evaluator;
 import dev.lacuna.train.TrainConfig;
 import dev.lacuna.train.Trainer;
+import dev.lacuna.train.TrainingCheckpoint;
+import dev.lacuna.train.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +55,13 @@ import java.util.stream.Stream;
  *       only when complete, the report last; the old report is removed first, so a crash while moving leaves no
  *       report that would call the half-replaced outputs up to date.</li>
  *   <li><b>Determinism</b>: every random choice takes {@link CompressSettings#seed()}; the report has no timestamps.</li>
+ *   <li><b>Resumable fine-tuning</b> (issue #8 item 4): with {@link CompressSettings#checkpointEvery()} the pruning
+ *       stage of gradual and agp writes a {@link TrainingCheckpoint} to {@link CompressSettings#pruneCheckpoint()},
+ *       and trained quantization a {@link dev.lacuna.train.CentroidCheckpoint} to
+ *       {@link CompressSettings#quantizeCheckpoint()}; a finished pruning stage leaves its model in
+ *       {@link CompressSettings#prunedCheckpoint()}. With {@link CompressSettings#resume()} a rerun skips what was
+ *       done, continues from the checkpoint of the stage in progress, and publishes the same bytes as an
+ *       uninterrupted run. A published or up-to-date output directory holds no checkpoint.</li>
  * </ul>
  *
  * <p>An ONNX input pruned one-shot keeps its graph: only weight values change ({@link OnnxWeights#prune}), so any ONNX
@@ -66,14 +77,21 @@ public final class CompressJob {
 
     private final CompressSettings settings;
     private final Consumer<String> progress;
+    private final TrainingListener training;
 
     /**
      * @param settings validated settings
      * @param progress receives one line per stage (the Maven log, a terminal), never null
      */
     public CompressJob(CompressSettings settings, Consumer<String> progress) {
+        this(settings, progress, null);
+    }
+
+    /** As the public constructor, with callbacks from the pruning stage's trainer (tests interrupt it there). */
+    CompressJob(CompressSettings settings, Consumer<String> progress, TrainingListener training) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.progress = Objects.requireNonNull(progress, "progress");
+        this.training = training;
     }
 
     /**
@@ -91,13 +109,15 @@ public final class CompressJob {
         if (previous != null) {
             progress.accept("up to date: " + reportFile.getFileName() + " matches input hash "
                     + inputHash.substring(0, 12) + ", nothing to do");
+            discardCheckpoints();
             return new CompressResult(previous, reportFile, true);
         }
         Path staging = createStaging();
         try {
             Built built = isOnnx(settings.model()) && settings.method() == PruningMethod.ONESHOT
-                    ? pruneOnnxGraph(staging) : pruneImported(staging);
+                    ? pruneOnnxGraph(staging) : pruneImported(staging, inputHash);
             CompressReport report = publish(staging, built, inputHash);
+            discardCheckpoints();
             progress.accept(String.format(Locale.ROOT, "wrote %s: sparsity %.4f, %s", reportFile.getFileName(),
                     report.sparsity(), sizes(report)));
             return new CompressResult(report, reportFile, false);
@@ -116,6 +136,7 @@ public final class CompressJob {
                 + "\nbits=" + s.bits()
                 + "\nhuffman=" + s.huffman()
                 + "\nformats=" + s.orderedFormats()
+                + "\nquantizationSteps=" + s.quantizationSteps()
                 + "\nstem=" + s.stem()
                 + "\nmodel=" + Sha256.ofFile(s.model())
                 + "\ndata=" + (s.trainingData() == null ? "none" : Sha256.ofFile(s.trainingData()));
@@ -174,7 +195,9 @@ public final class CompressJob {
         }
         Map<OutputFormat, Path> files = new EnumMap<>(OutputFormat.class);
         if (settings.formats().contains(OutputFormat.LACUNA)) {
-            files.put(OutputFormat.LACUNA, writeLacuna(imported, staging));
+            Model stored = settings.quantizationSteps() == 0 ? imported
+                    : trainedQuantization(imported, loadCorpus(imported));
+            files.put(OutputFormat.LACUNA, writeLacuna(stored, staging));
         }
         if (settings.trainingData() != null) {
             Model dense = ModelFiles.read(settings.model());
@@ -189,8 +212,12 @@ public final class CompressJob {
         return new Built(files, params, nonzero, paramsTotal, bpcBefore, bpcAfter, diff);
     }
 
-    /** Imports the model, prunes it (training for every method but oneshot) and exports the formats. */
-    private Built pruneImported(Path staging) {
+    /**
+     * Imports the model, prunes it (training for every method but oneshot), optionally fine-tunes the .lacuna
+     * codebooks (trained quantization) and exports the formats. When both stages train and checkpoints are on, the
+     * pruned model is kept until the job is published, so a resumed job does not prune again.
+     */
+    private Built pruneImported(Path staging, String inputHash) {
         progress.accept("reading " + settings.model().getFileName());
         Model model = ModelFiles.read(settings.model());
         Model dense = model.copy();
@@ -200,12 +227,23 @@ public final class CompressJob {
             progress.accept("evaluating held-out bpc of the input model");
             bpcBefore = Evaluator.bpc(model, corpus.validation());
         }
-        prune(model, corpus);
-        model.applyMasks();
+        Path pruned = settings.prunedCheckpoint();
+        if (settings.resume() && Files.exists(pruned)) {
+            PrunedModelCheckpoint.restore(pruned, inputHash, model);
+            progress.accept("the pruning stage had finished: restored the pruned model from " + pruned);
+        } else {
+            prune(model, corpus);
+            model.applyMasks();
+            if (settings.quantizationSteps() > 0 && settings.method().trains() && settings.checkpointEvery() > 0) {
+                PrunedModelCheckpoint.write(model, inputHash, pruned);
+                deleteQuietly(settings.pruneCheckpoint());
+            }
+        }
         SparsityReport sparsity = model.sparsity(false);
         Map<OutputFormat, Path> files = new EnumMap<>(OutputFormat.class);
         if (settings.formats().contains(OutputFormat.LACUNA)) {
-            files.put(OutputFormat.LACUNA, writeLacuna(model, staging));
+            Model stored = settings.quantizationSteps() == 0 ? model : trainedQuantization(model, corpus);
+            files.put(OutputFormat.LACUNA, writeLacuna(stored, staging));
         }
         Double bpcAfter = null;
         if (corpus != null) {
@@ -242,23 +280,109 @@ public final class CompressJob {
                 method.id(), target, settings.steps(), method == PruningMethod.HAN
                         ? " per round, " + CompressSettings.HAN_ROUNDS + " rounds" : ""));
         switch (method) {
-            case GRADUAL -> new Trainer(model, corpus, config, GradualPruningPolicy.builder(model, settings.steps(),
-                    perEpoch).targetSparsity(target).build(), null).run();
-            case AGP -> new Trainer(model, corpus, config, AgpPruningPolicy.matching(model,
-                    ScheduleSteps.defaults(settings.steps(), perEpoch), target, false, false), null).run();
-            case HAN -> HanPruning.run(model, model.copy(), corpus, config,
-                    HanPruning.uniformQuality(model, target, false), CompressSettings.HAN_ROUNDS, round -> null);
+            case GRADUAL -> runResumable(new Trainer(model, corpus, config, GradualPruningPolicy.builder(model,
+                    settings.steps(), perEpoch).targetSparsity(target).build(), training));
+            case AGP -> runResumable(new Trainer(model, corpus, config, AgpPruningPolicy.matching(model,
+                    ScheduleSteps.defaults(settings.steps(), perEpoch), target, false, false), training));
+            case HAN -> {
+                try {
+                    HanPruning.run(model, model.copy(), corpus, config, HanPruning.uniformQuality(model, target,
+                            false), CompressSettings.HAN_ROUNDS, round -> training, settings.pruneCheckpoint(),
+                            new Checkpoints(settings.checkpointEvery(), settings.resume()));
+                } catch (InvalidOptionException e) {
+                    throw asResumeSetting(e, settings.pruneCheckpoint());
+                }
+            }
             default -> throw new IllegalStateException("validated in CompressSettings: " + method);
         }
     }
 
-    private Path writeLacuna(Model model, Path staging) {
-        Path file = staging.resolve(settings.stem() + OutputFormat.LACUNA.extension());
+    /**
+     * Runs the pruning stage, checkpointing and resuming it as the settings ask. A missing checkpoint with
+     * {@code resume} is not an error: the stage starts from step 0 and says so, as the CLI's {@code --resume} does.
+     *
+     * @throws InvalidOptionException naming {@code resume} when the checkpoint belongs to another run
+     */
+    private void runResumable(Trainer trainer) {
+        Path file = settings.pruneCheckpoint();
+        if (settings.checkpointEvery() > 0) {
+            trainer.checkpointEvery(settings.checkpointEvery(), file);
+        }
+        if (settings.resume()) {
+            if (Files.exists(file)) {
+                TrainingCheckpoint checkpoint = TrainingCheckpoint.read(file);
+                progress.accept("resuming from " + file + " after step " + checkpoint.completedSteps());
+                trainer.resumeFrom(checkpoint);
+            } else {
+                progress.accept("no checkpoint " + file + " to resume from; fine-tuning from step 0");
+            }
+        }
+        try {
+            trainer.run();
+        } catch (InvalidOptionException e) {
+            throw asResumeSetting(e, file);
+        }
+    }
+
+    /**
+     * Trained quantization (Deep Compression §3.2): the .lacuna codebooks' centroids fine-tuned on the text, then
+     * encoded again with the same options, which stores exactly the tuned centroids. Resumable like the pruning
+     * stage, from {@link CompressSettings#quantizeCheckpoint()}.
+     */
+    private Model trainedQuantization(Model pruned, CharCorpus corpus) {
+        TrainConfig config = TrainConfig.builder().steps(settings.quantizationSteps())
+                .lr(TrainedQuantization.DEFAULT_LR).seed(settings.seed()).build();
+        progress.accept(String.format(Locale.ROOT, "fine-tuning the %d-bit codebook centroids for %d steps (trained"
+                + " quantization)", settings.bits(), settings.quantizationSteps()));
+        Path checkpoint = settings.quantizeCheckpoint();
+        try {
+            return TrainedQuantization.run(pruned, encodingOptions(), corpus, config, checkpoint,
+                    new Checkpoints(settings.checkpointEvery(), settings.resume()), progress, training).model();
+        } catch (InvalidOptionException e) {
+            throw asResumeSetting(e, checkpoint);
+        }
+    }
+
+    /** The train module names the CLI's option; a compress job's settings are named as in CompressSettings. */
+    private static InvalidOptionException asResumeSetting(InvalidOptionException e, Path checkpoint) {
+        if (!e.option().equals("--resume")) {
+            return e;
+        }
+        return new InvalidOptionException("resume", checkpoint + " was written by a different run (the model, the"
+                + " training data or the settings differ); delete it or run without resume");
+    }
+
+    /**
+     * The outputs are published (or up to date), so the checkpoints could only resume into the same result: delete
+     * them, whatever the settings, since the output directory is often packaged (the Maven plugin's default puts it
+     * in the jar).
+     */
+    private void discardCheckpoints() {
+        deleteQuietly(settings.pruneCheckpoint());
+        deleteQuietly(settings.prunedCheckpoint());
+        deleteQuietly(settings.quantizeCheckpoint());
+    }
+
+    /** A failure to delete a checkpoint is reported, not fatal (the outputs are fine). */
+    private void deleteQuietly(Path checkpoint) {
+        try {
+            Files.deleteIfExists(checkpoint);
+        } catch (IOException e) {
+            progress.accept("could not delete the checkpoint " + checkpoint + ": " + e.getMessage());
+        }
+    }
+
+    private EncodingOptions encodingOptions() {
         EncodingOptions options = settings.bits() == 0 ? EncodingOptions.lossless()
                 : EncodingOptions.quantized(settings.bits());
+        return options.withHuffman(settings.huffman());
+    }
+
+    private Path writeLacuna(Model model, Path staging) {
+        Path file = staging.resolve(settings.stem() + OutputFormat.LACUNA.extension());
         progress.accept("encoding .lacuna (" + (settings.bits() == 0 ? "float32" : settings.bits() + "-bit codebooks")
                 + (settings.huffman() ? ", Huffman" : "") + ")");
-        LacunaFormat.write(model, file, options.withHuffman(settings.huffman()));
+        LacunaFormat.write(model, file, encodingOptions());
         return file;
     }
 
@@ -327,7 +451,7 @@ public final class CompressJob {
     private CompressReport.Settings recordedSettings() {
         return new CompressReport.Settings(settings.method().id(), settings.targetSparsity(), settings.steps(),
                 settings.seed(), settings.bits(), settings.huffman(),
-                settings.orderedFormats().stream().map(OutputFormat::id).toList());
+                settings.orderedFormats().stream().map(OutputFormat::id).toList(), settings.quantizationSteps());
     }
 
     private static CompressReport.InputFile inputFile(Path file) {

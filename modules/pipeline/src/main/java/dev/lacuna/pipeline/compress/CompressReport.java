@@ -46,9 +46,12 @@ public record CompressReport(int version, String inputHash, Settings settings, I
         outputs = outputs == null ? List.of() : List.copyOf(outputs);
     }
 
-    /** The settings as recorded (paths as given, formats in order). */
+    /**
+     * The settings as recorded (paths as given, formats in order); {@code quantizationSteps} reads as 0 from reports
+     * written before trained quantization was a setting.
+     */
     public record Settings(String method, double targetSparsity, long steps, long seed, int bits, boolean huffman,
-                           List<String> formats) {
+                           List<String> formats, long quantizationSteps) {
         public Settings {
             formats = formats == null ? List.of() : List.copyOf(formats);
         }

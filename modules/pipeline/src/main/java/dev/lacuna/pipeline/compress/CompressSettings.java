@@ -25,12 +25,24 @@ import java.util.Set;
  * @param huffman         Huffman-code the .lacuna streams where it helps ({@code huffman})
  * @param formats         the files to write, at least one ({@code formats})
  * @param outputDirectory where the files and the report go ({@code outputDirectory})
+ * @param quantizationSteps trained quantization: steps of fine-tuning the .lacuna codebooks' centroids on
+ *                        {@code trainingData} after pruning (Deep Compression §3.2), 0 for none; needs {@code bits}
+ *                        ({@code quantizationSteps})
+ * @param checkpointEvery write a checkpoint of each fine-tuning stage (pruning with gradual or agp, trained
+ *                        quantization) every this many steps, or 0 for none ({@code checkpointEvery})
+ * @param resume          continue an interrupted job from its checkpoints when they exist ({@code resume})
  */
 public record CompressSettings(Path model, PruningMethod method, double targetSparsity, Path trainingData, long steps,
                                long seed, int bits, boolean huffman, Set<OutputFormat> formats,
-                               Path outputDirectory) {
+                               Path outputDirectory, long quantizationSteps, long checkpointEvery, boolean resume) {
     /** Prune-retrain rounds of the han method (H15 §3 iterates; three rounds as the CLI's default). */
     public static final int HAN_ROUNDS = 3;
+    /** Suffix after the model's stem of the pruning stage's checkpoint in the output directory. */
+    public static final String PRUNE_CHECKPOINT_SUFFIX = ".prune.resume";
+    /** Suffix after the model's stem of the pruning stage's result, kept while trained quantization runs. */
+    public static final String PRUNED_SUFFIX = ".pruned.resume";
+    /** Suffix after the model's stem of the trained quantization stage's checkpoint in the output directory. */
+    public static final String QUANTIZE_CHECKPOINT_SUFFIX = ".quantize.resume";
 
     public CompressSettings {
         if (model == null) {
@@ -73,6 +85,34 @@ public record CompressSettings(Path model, PruningMethod method, double targetSp
                     + OutputFormat.names() + ")");
         }
         formats = Set.copyOf(EnumSet.copyOf(formats));
+        if (quantizationSteps < 0) {
+            throw new InvalidOptionException("quantizationSteps", "must be 0 (no trained quantization) or positive,"
+                    + " found " + quantizationSteps);
+        }
+        if (quantizationSteps > 0) {
+            if (bits == 0) {
+                throw new InvalidOptionException("quantizationSteps", "fine-tunes codebook centroids: set bits too");
+            }
+            if (trainingData == null) {
+                throw new InvalidOptionException("trainingData", "is required by quantizationSteps (the centroids"
+                        + " are fine-tuned on the text)");
+            }
+            if (!formats.contains(OutputFormat.LACUNA)) {
+                throw new InvalidOptionException("quantizationSteps", "tunes the codebooks of the .lacuna file: add"
+                        + " lacuna to formats");
+            }
+        }
+        if (checkpointEvery < 0) {
+            throw new InvalidOptionException("checkpointEvery", "must be 0 (no checkpoints) or positive, found "
+                    + checkpointEvery);
+        }
+        if (checkpointEvery > 0 || resume) {
+            String option = checkpointEvery > 0 ? "checkpointEvery" : "resume";
+            if (!method.trains() && quantizationSteps == 0) {
+                throw new InvalidOptionException(option, "nothing to checkpoint: method " + method.id() + " does"
+                        + " not train and quantizationSteps is 0");
+            }
+        }
         if (outputDirectory == null) {
             throw new InvalidOptionException("outputDirectory", "is required");
         }
@@ -83,6 +123,37 @@ public record CompressSettings(Path model, PruningMethod method, double targetSp
             throw new InvalidOptionException("outputDirectory", "must differ from the model's folder, or the "
                     + "outputs could overwrite the input: " + outputDirectory);
         }
+    }
+
+    /** Settings without checkpoints: a job that starts from scratch and cannot be resumed. */
+    public CompressSettings(Path model, PruningMethod method, double targetSparsity, Path trainingData, long steps,
+                            long seed, int bits, boolean huffman, Set<OutputFormat> formats, Path outputDirectory) {
+        this(model, method, targetSparsity, trainingData, steps, seed, bits, huffman, formats, outputDirectory, 0, 0,
+                false);
+    }
+
+    /**
+     * Where the pruning stage's checkpoint goes: {@code <stem>.prune.resume} in the output directory, a
+     * {@link dev.lacuna.train.TrainingCheckpoint}. Like the other checkpoints, deleted once the outputs are published.
+     */
+    public Path pruneCheckpoint() {
+        return outputDirectory.resolve(stem() + PRUNE_CHECKPOINT_SUFFIX);
+    }
+
+    /**
+     * Where the pruned model waits while trained quantization runs, so that a resume skips the finished pruning
+     * stage: {@code <stem>.pruned.resume} in the output directory.
+     */
+    public Path prunedCheckpoint() {
+        return outputDirectory.resolve(stem() + PRUNED_SUFFIX);
+    }
+
+    /**
+     * Where the trained quantization stage's checkpoint goes: {@code <stem>.quantize.resume} in the output
+     * directory, a {@link dev.lacuna.train.CentroidCheckpoint}.
+     */
+    public Path quantizeCheckpoint() {
+        return outputDirectory.resolve(stem() + QUANTIZE_CHECKPOINT_SUFFIX);
     }
 
     /** The methods a compress job runs, comma-separated. */

@@ -41,8 +41,9 @@ public final class ReportPage {
         StringBuilder b = new StringBuilder();
         CompressReport.Settings s = report.settings();
         b.append("# Lacuna compress report: ").append(report.model().path()).append("\n\n");
-        b.append(String.format(Locale.ROOT, "Method %s, target sparsity %s, steps %d, seed %d, bits %d, Huffman %s."
-                + "%n%n", s.method(), s.targetSparsity(), s.steps(), s.seed(), s.bits(), s.huffman()));
+        b.append(String.format(Locale.ROOT, "Method %s, target sparsity %s, steps %d, seed %d, bits %d, Huffman %s%s."
+                + "%n%n", s.method(), s.targetSparsity(), s.steps(), s.seed(), s.bits(), s.huffman(),
+                s.quantizationSteps() == 0 ? "" : ", trained quantization " + s.quantizationSteps() + " steps"));
         b.append("| measure | value |\n|---|---|\n");
         row(b, "sparsity (prunable weights)", QualityGate.number(report.sparsity()));
         row(b, "prunable parameters", String.format(Locale.ROOT, "%,d", report.params()));

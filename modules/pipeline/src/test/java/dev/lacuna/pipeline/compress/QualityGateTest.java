@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class QualityGateTest {
     private static CompressReport report(double sparsity, Double bpcBefore, Double bpcAfter, Double diff) {
         return new CompressReport(CompressReport.VERSION, "h", new CompressReport.Settings("oneshot", 0.5, 0, 1, 0,
-                false, List.of("onnx")), new CompressReport.InputFile("m.onnx", 10, "x"), null, 100,
+                false, List.of("onnx"), 0), new CompressReport.InputFile("m.onnx", 10, "x"), null, 100,
                 Math.round(100 * (1 - sparsity)), sparsity, 120, bpcBefore, bpcAfter, diff,
                 List.of(new CompressReport.Output("onnx", "m.onnx", 5000, "y")));
     }

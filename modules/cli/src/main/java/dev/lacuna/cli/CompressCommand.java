@@ -53,7 +53,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--fp16", description = "Store every tensor in IEEE half precision.")
     boolean fp16;
 
-    @Option(names = "--huffman", description = "Huffman-code the sparse indices and codebook codes where it helps.")
+    @Option(names = "--huffman", description = "Huffman-code the sparse indices, the codebook codes and the high"
+            + " bytes of half-precision values where it helps.")
     boolean huffman;
 
     @Option(names = "--index-bits", paramLabel = "N", defaultValue = "0",

@@ -77,6 +77,19 @@ final class CodebookStorage {
     }
 
     /**
+     * False when {@link #build} returns null for these values whatever the blocks: it needs at most
+     * {@link #MAX_CODEBOOK} − blocks distinct values over all blocks together, and at most half as many as stored
+     * values. Per-block tables together hold at least the tensor's distinct values, so counting those (and stopping
+     * at the limit) decides it cheaply.
+     *
+     * @param stored the number of stored (non-zero bit pattern) values
+     */
+    static boolean mightApply(DenseValues values, long stored) {
+        long limit = Math.min(MAX_CODEBOOK - 1, Math.max(1, stored / 2));
+        return stored > 0 && !values.moreDistinctThan((int) limit);
+    }
+
+    /**
      * One candidate: with {@code blocked}, the codes are local to each of {@code blocks} blocks and the codebook is
      * the blocks' tables one after another, each padded to the largest; the graph adds {@code K · (position /
      * blockLength)} to a code before the Gather. Narrower codes than one table over all blocks (a 5-bit per-gate

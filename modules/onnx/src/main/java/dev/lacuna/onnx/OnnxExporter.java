@@ -75,25 +75,28 @@ public final class OnnxExporter {
 
     /** The ONNX model in memory. The input model is not changed. */
     public static Onnx.ModelProto export(Model model, ExportOptions options) {
-        return new Build(model, options).model();
+        return new Build(model, options).model().materialize();
     }
 
     /**
-     * Writes the ONNX model to {@code target} atomically.
+     * Writes the ONNX model to {@code target} atomically. The dense weights are written from the model's own arrays
+     * as the file is written, so the heap holds no serialized copy of them (the bytes are those of
+     * {@link #export}{@code (model, options).toByteArray()}).
      *
      * @throws dev.lacuna.core.BadFileException naming {@code target} when it cannot be written
      */
     public static ExportReport write(Model model, Path target, ExportOptions options) {
         Build build = new Build(model, options);
-        Onnx.ModelProto proto = build.model();
-        AtomicFiles.write(target, proto::writeTo);
-        return new ExportReport(target, proto.getSerializedSize(), build.mode, build.stored);
+        // streamed: dense weights go from the model's arrays into the file, with no serialized copy in memory
+        StreamedModel streamed = build.model();
+        AtomicFiles.write(target, streamed::writeTo);
+        return new ExportReport(target, streamed.serializedSize(), build.mode, build.stored);
     }
 
     /** The report of an in-memory export (file null), for callers that only need sizes. */
     public static ExportReport report(Model model, ExportOptions options) {
         Build build = new Build(model, options);
-        return new ExportReport(null, build.model().getSerializedSize(), build.mode, build.stored);
+        return new ExportReport(null, build.model().serializedSize(), build.mode, build.stored);
     }
 
     /** One export: the graph under construction and the storage chosen per tensor. */
@@ -104,25 +107,31 @@ public final class OnnxExporter {
         private final SparseMode mode;
         private final OnnxGraphBuilder graph;
         private final List<ExportReport.StoredTensor> stored = new ArrayList<>();
-        private Onnx.ModelProto result;
+        private StreamedModel result;
 
         Build(Model input, ExportOptions options) {
-            // a copy with masks applied: stored values must agree with the masks, and the caller's model stays as is
-            this.model = input.copy();
-            model.applyMasks();
+            // Stored values must agree with the masks and the caller's model must stay as is: a copy with the masks
+            // applied when they zero anything, else the model itself (no copy of a 100M-parameter model's weights).
+            if (masksChangeValues(input)) {
+                this.model = input.copy();
+                model.applyMasks();
+            } else {
+                this.model = input;
+            }
             this.arch = model.architecture();
             this.options = options;
             this.mode = options.sparse() != null ? options.sparse() : SparseMode.defaultFor(model);
             this.graph = new OnnxGraphBuilder("lacuna_" + arch.cell().id());
         }
 
-        Onnx.ModelProto model() {
+        StreamedModel model() {
             if (result == null) {
-                result = build();
+                result = new StreamedModel(build(), graph.deferred());
             }
             return result;
         }
 
+        /** The model with the dense weights as headers only; their values are in {@code graph.deferred()}. */
         private Onnx.ModelProto build() {
             Onnx.GraphProto.Builder g = graph.proto();
             g.addInput(OnnxGraphBuilder.valueInfo(TOKENS, Onnx.TensorProto.DataType.INT64_VALUE, TIME, BATCH));
@@ -165,12 +174,13 @@ public final class OnnxExporter {
             return m.build();
         }
 
+        /** Stores a tensor; when it stays dense, its array is written as it is, not copied. */
         private void store(String name, long[] dims, float[] values) {
-            stored.add(SparseStorage.add(graph, name, dims, values, mode));
+            stored.add(SparseStorage.add(graph, name, dims, DenseValues.of(values), mode, 1));
         }
 
         /** A recurrent W or R: one block per gate and direction, as a per-gate quantized model shares values. */
-        private void storeRecurrent(String name, long[] dims, float[] values) {
+        private void storeRecurrent(String name, long[] dims, DenseValues values) {
             int blocks = arch.directions() * arch.cell().gates();
             stored.add(SparseStorage.add(graph, name, dims, values, mode, blocks));
         }
@@ -198,13 +208,14 @@ public final class OnnxExporter {
             int dirs = arch.directions();
             int rows = cell.gates() * h;
             int in = arch.inputSize(l);
-            float[] w = new float[dirs * rows * in];
-            float[] r = new float[dirs * rows * h];
+            // W and R are views of the model's matrices, gate blocks in ONNX order; only the small B is copied
+            DenseValues w = new DenseValues();
+            DenseValues r = new DenseValues();
             float[] b = new float[dirs * 2 * rows];
             for (int d = 0; d < dirs; d++) {
                 boolean reverse = d == 1;
-                copy(OnnxGateOrder.toOnnx(cell, data(Architecture.weightIh(l, reverse)), h, in), w, d * rows * in);
-                copy(OnnxGateOrder.toOnnx(cell, data(Architecture.weightHh(l, reverse)), h, h), r, d * rows * h);
+                gateBlocks(data(Architecture.weightIh(l, reverse)), h * in, w);
+                gateBlocks(data(Architecture.weightHh(l, reverse)), h * h, r);
                 copy(OnnxGateOrder.toOnnx(cell, data(Architecture.biasIh(l, reverse)), h, 1), b, d * 2 * rows);
                 copy(OnnxGateOrder.toOnnx(cell, data(Architecture.biasHh(l, reverse)), h, 1), b,
                         d * 2 * rows + rows);
@@ -318,6 +329,13 @@ public final class OnnxExporter {
         private float[] data(String name) {
             return model.tensor(name).data();
         }
+
+        /** Appends the gate blocks of a Lacuna-packed matrix in ONNX's gate order ({@link OnnxGateOrder}). */
+        private void gateBlocks(float[] packed, int block, DenseValues into) {
+            for (int k = 0; k < arch.cell().gates(); k++) {
+                into.append(packed, OnnxGateOrder.lacunaBlockAt(arch.cell(), k) * block, block);
+            }
+        }
     }
 
     private static String onnxOp(CellType cell) {
@@ -326,6 +344,20 @@ public final class OnnxExporter {
             case GRU -> "GRU";
             case RNN -> "RNN";
         };
+    }
+
+    /** Whether applying the masks would change a stored bit (a masked-out weight that is not +0.0). */
+    private static boolean masksChangeValues(Model model) {
+        for (Map.Entry<String, boolean[]> e : model.masks().entrySet()) {
+            float[] data = model.tensor(e.getKey()).data();
+            boolean[] keep = e.getValue();
+            for (int i = 0; i < data.length; i++) {
+                if (!keep[i] && Float.floatToRawIntBits(data[i]) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** {"sparsity": over prunable tensors, "tensors": {name: {"size", "nonzero", "sparsity"}}}. */

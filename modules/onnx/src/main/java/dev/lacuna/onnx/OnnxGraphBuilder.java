@@ -7,18 +7,23 @@ import dev.lacuna.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Assembles an ONNX graph: nodes, dense and sparse initializers, and the tensors and attributes they need. Every
+ * Assembles an ONNX graph: nodes, dense and sparse initializers, and the tensors and attributes they need. Large
+ * dense initializers can be deferred: the graph holds their headers and {@link #deferred()} their values. Every
  * value name is registered once, so a second producer of the same name is a programming error caught at export,
  * not an invalid file found by a runtime.
  */
 final class OnnxGraphBuilder {
     private final Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder();
     private final Set<String> produced = new HashSet<>();
+    private final Map<String, DenseValues> deferred = new LinkedHashMap<>();
 
     OnnxGraphBuilder(String name) {
         graph.setName(name);
@@ -31,6 +36,22 @@ final class OnnxGraphBuilder {
     void initializer(Onnx.TensorProto tensor) {
         claim(tensor.getName());
         graph.addInitializer(tensor);
+    }
+
+    /**
+     * Adds a dense float initializer whose values stay in {@code values} until the model is written (see
+     * {@link StreamedModel}); the graph holds its header only.
+     */
+    void denseInitializer(String name, long[] dims, DenseValues values) {
+        Onnx.TensorProto header = OnnxTensors.header(name, dims, values.size());
+        claim(name);
+        graph.addInitializer(header);
+        deferred.put(name, values);
+    }
+
+    /** The values of the initializers added by {@link #denseInitializer}, by name. */
+    Map<String, DenseValues> deferred() {
+        return Collections.unmodifiableMap(deferred);
     }
 
     void sparseInitializer(Onnx.SparseTensorProto tensor) {

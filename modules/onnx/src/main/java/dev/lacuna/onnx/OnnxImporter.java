@@ -13,6 +13,8 @@ import dev.lacuna.core.Tensor;
 import dev.lacuna.core.Vocabulary;
 import dev.lacuna.io.ModelCheckpoint;
 import dev.lacuna.onnx.proto.Onnx;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -191,14 +193,21 @@ public final class OnnxImporter {
             return result;
         }
 
-        /** W (input side) or R (recurrent side) of each direction, gate blocks moved to Lacuna's order. */
+        /**
+         * W (input side) or R (recurrent side) of each direction, gate blocks moved to Lacuna's order. Each block is
+         * copied once, from the file's bytes or the decoded value straight to its place in Lacuna's array.
+         */
         private static void addMatrices(Map<String, Tensor> tensors, int l, CellType cell, int directions,
-                                        int hidden, int columns, float[] values, boolean inputSide) {
-            int g = cell.gates() * hidden;
+                                        int hidden, int columns, Matrix values, boolean inputSide) {
+            int gates = cell.gates();
+            int block = hidden * columns;
             for (int d = 0; d < directions; d++) {
                 String name = inputSide ? Architecture.weightIh(l, d == 1) : Architecture.weightHh(l, d == 1);
-                put(tensors, name, new int[] {g, columns},
-                        OnnxGateOrder.fromOnnx(cell, direction(values, d, directions), hidden, columns));
+                float[] lacuna = new float[gates * block];
+                for (int k = 0; k < gates; k++) {
+                    values.copy((d * gates + k) * block, lacuna, OnnxGateOrder.lacunaBlockAt(cell, k) * block, block);
+                }
+                put(tensors, name, new int[] {gates * hidden, columns}, lacuna);
             }
         }
 
@@ -213,15 +222,6 @@ public final class OnnxImporter {
                 put(tensors, Architecture.biasIh(l, reverse), new int[] {g}, OnnxGateOrder.fromOnnx(cell, wb, hidden, 1));
                 put(tensors, Architecture.biasHh(l, reverse), new int[] {g}, OnnxGateOrder.fromOnnx(cell, rb, hidden, 1));
             }
-        }
-
-        /** Direction d's rows of a [dirs, rows, columns] array; the array itself when there is one direction. */
-        private static float[] direction(float[] values, int d, int directions) {
-            if (directions == 1) {
-                return values;
-            }
-            int part = values.length / directions;
-            return Arrays.copyOfRange(values, d * part, (d + 1) * part);
         }
 
         private static void put(Map<String, Tensor> tensors, String name, int[] shape, float[] data) {
@@ -356,7 +356,7 @@ public final class OnnxImporter {
             // One matrix decoded at a time, converted, then dropped: peak heap stays near the size of the weights.
             int gates = cell.gates();
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            ConstValue r = weight(node, 2, "R");
+            Matrix r = matrix(node, 2, "R");
             if (r.rank() != 3 || r.dims()[0] != directions || r.dims()[2] < 1
                     || r.dims()[1] != (long) gates * r.dims()[2]) {
                 throw bad(where + ": R has shape " + Arrays.toString(r.dims()) + ", expected [" + directions + ", "
@@ -367,15 +367,15 @@ public final class OnnxImporter {
                 throw bad(where + ": hidden_size is " + hiddenAttribute + " but R has shape "
                         + Arrays.toString(r.dims()));
             }
-            addMatrices(tensors, index, cell, directions, hidden, hidden, r.floats(), false);
+            addMatrices(tensors, index, cell, directions, hidden, hidden, r, false);
             r = null;
-            ConstValue w = weight(node, 1, "W");
+            Matrix w = matrix(node, 1, "W");
             if (w.rank() != 3 || w.dims()[0] != directions || w.dims()[1] != gates * hidden || w.dims()[2] < 1) {
                 throw bad(where + ": W has shape " + Arrays.toString(w.dims()) + ", expected [" + directions + ", "
                         + gates * hidden + ", input size] for hidden size " + hidden);
             }
             int inputSize = w.dims()[2];
-            addMatrices(tensors, index, cell, directions, hidden, inputSize, w.floats(), true);
+            addMatrices(tensors, index, cell, directions, hidden, inputSize, w, true);
             w = null;
             ConstValue b = node.getInputCount() > 3 && !node.getInput(3).isEmpty() ? weight(node, 3, "B") : null;
             if (b != null && (b.rank() != 2 || b.dims()[0] != directions || b.dims()[1] != 2 * gates * hidden)) {
@@ -425,6 +425,24 @@ public final class OnnxImporter {
                     throw bad(where + ": " + what + " is a constant non-zero state; Lacuna models start from zero");
                 }
             }
+        }
+
+        /**
+         * A recurrent node's W or R. A float32 initializer with {@code raw_data} (or external data), what every
+         * exporter writes, is not decoded here: its bytes are read block by block into Lacuna's arrays, so a matrix
+         * is held once, not once in ONNX's layout and again in Lacuna's (issue #3: peak heap ≤ 1.5 × the file).
+         */
+        private Matrix matrix(Onnx.NodeProto node, int input, String what) {
+            Onnx.TensorProto t = node.getInputCount() > input ? scope.initializer(node.getInput(input)) : null;
+            if (t != null && t.getDataType() == OnnxTensors.FLOAT) {
+                int[] dims = OnnxTensors.shape(t, file);
+                ByteBuffer raw = OnnxTensors.rawBytes(t, file, OnnxTensors.elementCount(dims));
+                if (raw != null) {
+                    return new Matrix(dims, raw.asFloatBuffer(), null);
+                }
+            }
+            ConstValue v = weight(node, input, what);
+            return new Matrix(v.dims(), null, v.floats());
         }
 
         private ConstValue weight(Onnx.NodeProto node, int input, String what) {
@@ -613,6 +631,21 @@ public final class OnnxImporter {
 
         private BadFileException bad(String problem) {
             return new BadFileException(file, problem);
+        }
+    }
+
+    /** A row-major float matrix, either little-endian bytes of the file or a decoded array. */
+    private record Matrix(int[] dims, FloatBuffer raw, float[] decoded) {
+        int rank() {
+            return dims.length;
+        }
+
+        void copy(int from, float[] to, int toOffset, int length) {
+            if (raw != null) {
+                raw.get(from, to, toOffset, length);
+            } else {
+                System.arraycopy(decoded, from, to, toOffset, length);
+            }
         }
     }
 

@@ -41,24 +41,32 @@ final class OnnxTensors {
      * @param values row-major values
      */
     static Onnx.TensorProto toProto(String name, long[] dims, float[] values) {
-        long count = 1;
+        Onnx.TensorProto header = header(name, dims, values.length);
+        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(values.length, Float.BYTES))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        return header.toBuilder().setRawData(ByteString.copyFrom(bytes.array())).build();
+    }
+
+    /**
+     * A FLOAT tensor without its values: name, data type and dims, the fields that precede {@code raw_data}
+     * (field 9) in the serialized form. {@link StreamedModel} writes the values after it.
+     *
+     * @param count the number of values; the product of {@code dims} must equal it
+     */
+    static Onnx.TensorProto header(String name, long[] dims, int count) {
+        long product = 1;
         for (long d : dims) {
             if (d < 0) {
                 throw new IllegalArgumentException(name + ": negative dimension in " + Arrays.toString(dims));
             }
-            count = Math.multiplyExact(count, d);
+            product = Math.multiplyExact(product, d);
         }
-        if (count != values.length) {
-            throw new IllegalArgumentException(name + ": shape " + Arrays.toString(dims) + " holds " + count
-                    + " values, " + values.length + " given");
+        if (product != count) {
+            throw new IllegalArgumentException(name + ": shape " + Arrays.toString(dims) + " holds " + product
+                    + " values, " + count + " given");
         }
-        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(values.length, Float.BYTES))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values);
-        Onnx.TensorProto.Builder proto = Onnx.TensorProto.newBuilder()
-                .setName(name)
-                .setDataType(FLOAT)
-                .setRawData(ByteString.copyFrom(bytes.array()));
+        Onnx.TensorProto.Builder proto = Onnx.TensorProto.newBuilder().setName(name).setDataType(FLOAT);
         for (long d : dims) {
             proto.addDims(d);
         }

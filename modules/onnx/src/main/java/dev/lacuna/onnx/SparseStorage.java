@@ -1,5 +1,6 @@
 package dev.lacuna.onnx;
 
+import com.google.protobuf.CodedOutputStream;
 import dev.lacuna.onnx.proto.Onnx;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,8 @@ final class SparseStorage {
     private static final int NODE_FIELD = 1;
     private static final int INITIALIZER_FIELD = 5;
     private static final int SPARSE_INITIALIZER_FIELD = 15;
+    /** TensorProto field number of raw_data. */
+    private static final int RAW_DATA_FIELD = 9;
     /** Largest gap an int8 stream holds. */
     private static final int MAX_GAP = Byte.MAX_VALUE;
 
@@ -31,43 +34,64 @@ final class SparseStorage {
     /** Adds tensor {@code name} of shape {@code dims} to the graph and reports the form chosen. */
     static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, float[] values,
                                          SparseMode mode) {
-        return add(graph, name, dims, values, mode, 1);
+        return add(graph, name, dims, DenseValues.of(values), mode, 1);
     }
 
     /**
-     * Like {@link #add(OnnxGraphBuilder, String, long[], float[], SparseMode)}, for a tensor made of
-     * {@code codebookBlocks} equal consecutive blocks that may each share their own set of values (the gate blocks
-     * of a recurrent matrix quantized per gate).
+     * Adds tensor {@code name} of shape {@code dims} to the graph and reports the form chosen. A tensor stored dense
+     * is added as a deferred initializer ({@link OnnxGraphBuilder#denseInitializer}), so its values are not copied.
+     *
+     * @param codebookBlocks the number of equal consecutive blocks that may each share their own set of values (the
+     *                       gate blocks of a recurrent matrix quantized per gate), or 1
      */
-    static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, float[] values,
+    static ExportReport.StoredTensor add(OnnxGraphBuilder graph, String name, long[] dims, DenseValues values,
                                          SparseMode mode, int codebookBlocks) {
-        Onnx.TensorProto dense = OnnxTensors.toProto(name, dims, values);
-        long denseBytes = OnnxGraphBuilder.fieldBytes(INITIALIZER_FIELD, dense);
-        int[] positions = nonzeroPositions(values);
-        if (mode != SparseMode.NONE) {
+        Onnx.TensorProto header = OnnxTensors.header(name, dims, values.size());
+        long valueBytes = (long) values.size() * Float.BYTES;
+        long tensorBytes = header.getSerializedSize() + CodedOutputStream.computeTagSize(RAW_DATA_FIELD)
+                + CodedOutputStream.computeUInt64SizeNoTag(valueBytes) + valueBytes;
+        long denseBytes = CodedOutputStream.computeTagSize(INITIALIZER_FIELD)
+                + CodedOutputStream.computeUInt64SizeNoTag(tensorBytes) + tensorBytes;
+        long nonzero = values.nonzeroCount();
+        if (mode != SparseMode.NONE && sparseMightBeSmaller(values, nonzero, denseBytes, mode)) {
+            float[] array = values.toArray();
+            int[] positions = nonzeroPositions(array);
             Fragment sparse = mode == SparseMode.INITIALIZER
-                    ? sparseInitializer(name, dims, values, positions)
-                    : scatter(name, dims, values, positions);
+                    ? sparseInitializer(name, dims, array, positions)
+                    : scatter(name, dims, array, positions);
             if (mode == SparseMode.SCATTER) {
                 // a tensor of more than 32768 values needs int32 indices; one-byte gaps are usually smaller
-                Fragment gaps = gapScatter(name, dims, values, positions);
+                Fragment gaps = gapScatter(name, dims, array, positions);
                 if (gaps != null && gaps.bytes() < sparse.bytes()) {
                     sparse = gaps;
                 }
                 // a quantized model's values come from a small set: codebook + codes + gaps may be smaller still
-                Fragment codebook = CodebookStorage.build(name, dims, values, positions, codebookBlocks);
+                Fragment codebook = CodebookStorage.build(name, dims, array, positions, codebookBlocks);
                 if (codebook != null && codebook.bytes() < sparse.bytes()) {
                     sparse = codebook;
                 }
             }
             if (sparse.bytes() < denseBytes) {
                 sparse.addTo(graph);
-                return new ExportReport.StoredTensor(name, mode, values.length, positions.length, sparse.bytes(),
+                return new ExportReport.StoredTensor(name, mode, values.size(), positions.length, sparse.bytes(),
                         sparse.codebookSize());
             }
         }
-        graph.initializer(dense);
-        return new ExportReport.StoredTensor(name, SparseMode.NONE, values.length, positions.length, denseBytes);
+        graph.denseInitializer(name, dims, values);
+        return new ExportReport.StoredTensor(name, SparseMode.NONE, values.size(), nonzero, denseBytes);
+    }
+
+    /**
+     * False when no sparse form can beat {@code denseBytes}, decided without building one (building the candidates
+     * of a dense 100M-parameter model's largest matrix takes several times its size in heap). Every form but the
+     * codebook stores at least 4 bytes of value and 1 byte of index (or gap) per non-zero; the codebook form exists
+     * only when the stored values repeat ({@link CodebookStorage#mightApply}).
+     */
+    private static boolean sparseMightBeSmaller(DenseValues values, long nonzero, long denseBytes, SparseMode mode) {
+        if ((Float.BYTES + 1) * nonzero < denseBytes) {
+            return true;
+        }
+        return mode == SparseMode.SCATTER && CodebookStorage.mightApply(values, nonzero);
     }
 
     /** Bytes per index that can address every position of a tensor of {@code size} elements. */

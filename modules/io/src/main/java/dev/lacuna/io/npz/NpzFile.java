@@ -147,7 +147,7 @@ public final class NpzFile {
             Map<String, NpyArray> arrays = new LinkedHashMap<>();
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
+                ZipEntry entry = nextEntry(entries, arrays.size());
                 String name = arrayName(entry.getName());
                 if (arrays.containsKey(name)) {
                     throw bad(entry, "appears twice in the archive");
@@ -155,6 +155,19 @@ public final class NpzFile {
                 arrays.put(name, parse(entry, name, inflate(entry)));
             }
             return new NpzFile(file, arrays);
+        }
+
+        /**
+         * The next entry. ZipFile decodes an entry's name only when the entry is listed, and refuses bytes that are
+         * not the UTF-8 the entry's flags (or the archive's default charset) promise with an unchecked exception.
+         */
+        private ZipEntry nextEntry(Enumeration<? extends ZipEntry> entries, int index) {
+            try {
+                return entries.nextElement();
+            } catch (IllegalArgumentException e) {
+                throw new BadFileException(file, "entry " + (index + 1) + ": its name is not valid UTF-8 ("
+                        + e.getMessage() + ")");
+            }
         }
 
         private String arrayName(String entryName) {

@@ -57,10 +57,15 @@ public final class CompiledModel {
 
     /** The matrices and folded biases of one layer in one direction. */
     private static final class Direction {
-        /** Input matrix for an embedded or upper layer, or null when {@link #oneHot} is used. */
+        /**
+         * RNN and LSTM layers whose W_ih and W_hh are both stored sparse (not a one-hot layer 0): both in one
+         * matrix over [x; h], and then {@link #input} and {@link #recurrent} are null.
+         */
+        FusedSparseMatrix fused;
+        /** Input matrix for an embedded or upper layer, or null when {@link #oneHot} or {@link #fused} is used. */
         MatVec input;
         OneHotInput oneHot;
-        /** All gate rows of W_hh, except for a GRU: its reset and update rows only. */
+        /** All gate rows of W_hh, except for a GRU: its reset and update rows only. Null when fused. */
         MatVec recurrent;
         /** GRU: the candidate rows of W_hh (applied to h or r ⊙ h); null otherwise. */
         MatVec candidate;
@@ -113,12 +118,16 @@ public final class CompiledModel {
         Direction dir = new Direction();
         int gateRows = arch.cell().gates() * hidden;
         String ih = Architecture.weightIh(layer, reverse);
-        if (layer == 0 && arch.embedDim() == 0) {
+        String hh = Architecture.weightHh(layer, reverse);
+        boolean oneHot = layer == 0 && arch.embedDim() == 0;
+        if (oneHot) {
             dir.oneHot = OneHotInput.of(model.tensor(ih).data(), model.mask(ih), gateRows, arch.vocabSize(), choice);
+        } else if (fuses(model, ih, hh, layer)) {
+            dir.fused = FusedSparseMatrix.of(model.tensor(ih).data(), model.mask(ih), model.tensor(hh).data(),
+                    model.mask(hh), gateRows, arch.inputSize(layer), hidden);
         } else {
             dir.input = matrix(model, ih, 0, gateRows);
         }
-        String hh = Architecture.weightHh(layer, reverse);
         float[] bIh = model.tensor(Architecture.biasIh(layer, reverse)).data();
         float[] bHh = model.tensor(Architecture.biasHh(layer, reverse)).data();
         dir.inputBias = new float[gateRows];
@@ -130,12 +139,25 @@ public final class CompiledModel {
             }
             dir.candidateBias = java.util.Arrays.copyOfRange(bHh, 2 * hidden, 3 * hidden);
         } else {
-            dir.recurrent = matrix(model, hh, 0, gateRows);
+            if (dir.fused == null) {
+                dir.recurrent = matrix(model, hh, 0, gateRows);
+            }
             for (int r = 0; r < gateRows; r++) {
                 dir.inputBias[r] = bIh[r] + bHh[r];
             }
         }
         return dir;
+    }
+
+    /**
+     * Whether a layer's W_ih and W_hh go into one {@link FusedSparseMatrix}: both stored sparse, and a cell whose
+     * recurrent product covers every gate row with h (a GRU's candidate rows multiply r ⊙ h, or are scaled by r,
+     * so its recurrent matrix is split and stays apart).
+     */
+    private boolean fuses(Model model, String ih, String hh, int layer) {
+        return arch.cell() != CellType.GRU && FusedSparseMatrix.fits(arch.inputSize(layer), hidden)
+                && SparseMatrix.chosen(model.tensor(ih).data(), model.mask(ih), choice)
+                && SparseMatrix.chosen(model.tensor(hh).data(), model.mask(hh), choice);
     }
 
     /** Rows {@code from..to-1} of a weight matrix, with its mask, as a kernel. */
@@ -448,26 +470,28 @@ public final class CompiledModel {
         float[] output = null;
         for (int l = 0; l < arch.layers(); l++) {
             output = ws.layerOutputs[l & 1];
+            // null only for a one-hot layer 0 reading ids, which gathers columns instead
+            float[] layerInput = l == 0 && vector != null ? vector : input;
             for (int d = 0; d < directions[l].length; d++) {
                 Direction dir = directions[l][d];
-                float[] p = ws.projections;
-                broadcast(dir.inputBias, p, len);
-                if (l > 0) {
-                    dir.input.multiplyAdd(input, p, len);
-                } else if (vector != null) {
+                if (!fusedStep(dir, len)) {
+                    float[] p = ws.projections;
+                    broadcast(dir.inputBias, p, len);
                     if (dir.oneHot != null) {
-                        dir.oneHot.multiplyAdd(vector, p);
+                        if (vector != null) {
+                            dir.oneHot.multiplyAdd(vector, p);
+                        } else {
+                            for (int t = 0; t < len; t++) {
+                                dir.oneHot.addColumn(ids[from + t], p, t, len);
+                            }
+                        }
+                    } else if (dir.fused != null) {
+                        dir.fused.multiplyAddInput(layerInput, p, len);
                     } else {
-                        dir.input.multiplyAdd(vector, p, 1);
+                        dir.input.multiplyAdd(layerInput, p, len);
                     }
-                } else if (dir.oneHot != null) {
-                    for (int t = 0; t < len; t++) {
-                        dir.oneHot.addColumn(ids[from + t], p, t, len);
-                    }
-                } else {
-                    dir.input.multiplyAdd(input, p, len);
                 }
-                recur(dir, l, d, len, state, ws, output);
+                recur(dir, l, d, len, layerInput, state, ws, output);
             }
             input = output;
         }
@@ -503,8 +527,21 @@ public final class CompiledModel {
         return features;
     }
 
-    /** The recurrence of one layer and direction over the window; outputs go to rows {@code d·H ..} of out. */
-    private void recur(Direction dir, int layer, int d, int len, RecurrentState state, Workspace ws, float[] out) {
+    /**
+     * A single position through a fused layer: its input and recurrent products run as one pass in
+     * {@link #recur}, and the batched input projection is skipped.
+     */
+    private static boolean fusedStep(Direction dir, int len) {
+        return dir.fused != null && len == 1;
+    }
+
+    /**
+     * The recurrence of one layer and direction over the window; outputs go to rows {@code d·H ..} of out. The
+     * input projections are already in {@code ws.projections}, except for a {@link #fusedStep}, which reads
+     * {@code layerInput} itself.
+     */
+    private void recur(Direction dir, int layer, int d, int len, float[] layerInput, RecurrentState state,
+            Workspace ws, float[] out) {
         boolean reverse = d == 1;
         float[] h = ws.h;
         float[] c = ws.c;
@@ -521,14 +558,30 @@ public final class CompiledModel {
         int gateRows = z.length;
         float[] p = ws.projections;
         int row0 = d * hidden;
+        float[] xh = ws.inputAndHidden;
+        boolean fusedStep = fusedStep(dir, len);
         for (int step = 0; step < len; step++) {
             int t = reverse ? len - 1 - step : step;
-            for (int r = 0; r < gateRows; r++) {
-                z[r] = p[r * len + t];
+            if (fusedStep) {
+                int inputCols = dir.fused.inputCols();
+                System.arraycopy(dir.inputBias, 0, z, 0, gateRows);
+                System.arraycopy(layerInput, 0, xh, 0, inputCols);
+                System.arraycopy(h, 0, xh, inputCols, hidden);
+                dir.fused.multiplyAdd(xh, z);
+            } else {
+                for (int r = 0; r < gateRows; r++) {
+                    z[r] = p[r * len + t];
+                }
+                if (dir.fused != null) {
+                    System.arraycopy(h, 0, xh, dir.fused.inputCols(), hidden);
+                    dir.fused.multiplyAddRecurrent(xh, z);
+                } else {
+                    dir.recurrent.multiplyAdd(h, z); // for a GRU its reset and update rows only
+                }
             }
             switch (arch.cell()) {
-                case RNN -> rnnStep(dir, z, h);
-                case LSTM -> lstmStep(dir, z, h, c);
+                case RNN -> rnnStep(z, h, ws);
+                case LSTM -> lstmStep(z, h, c, ws);
                 case GRU -> gruStep(dir, z, h, ws);
             }
             for (int i = 0; i < hidden; i++) {
@@ -543,40 +596,46 @@ public final class CompiledModel {
         }
     }
 
-    private void rnnStep(Direction dir, float[] z, float[] h) {
-        dir.recurrent.multiplyAdd(h, z);
-        boolean relu = arch.activation() == RnnActivation.RELU;
-        for (int i = 0; i < hidden; i++) {
-            h[i] = relu ? Math.max(z[i], 0f) : tanh(z[i]);
+    private void rnnStep(float[] z, float[] h, Workspace ws) {
+        if (arch.activation() == RnnActivation.RELU) {
+            for (int i = 0; i < hidden; i++) {
+                h[i] = Math.max(z[i], 0f);
+            }
+        } else {
+            Activations.tanh(z, 0, hidden, ws.activationWork);
+            System.arraycopy(z, 0, h, 0, hidden);
         }
     }
 
-    private void lstmStep(Direction dir, float[] z, float[] h, float[] c) {
-        dir.recurrent.multiplyAdd(h, z);
+    /** Gate nonlinearities one array pass each (see {@link Activations}), then the cell update. */
+    private void lstmStep(float[] z, float[] h, float[] c, Workspace ws) {
         int n = hidden;
+        float[] work = ws.activationWork;
+        Activations.sigmoid(z, 0, 2 * n, work); // input and forget gates
+        Activations.tanh(z, 2 * n, 3 * n, work); // cell candidate
+        Activations.sigmoid(z, 3 * n, 4 * n, work); // output gate
+        float[] cellTanh = ws.cellTanh;
         for (int i = 0; i < n; i++) {
-            float in = sigmoid(z[i]);
-            float forget = sigmoid(z[n + i]);
-            float cell = tanh(z[2 * n + i]);
-            float out = sigmoid(z[3 * n + i]);
-            c[i] = forget * c[i] + in * cell;
-            h[i] = out * tanh(c[i]);
+            c[i] = z[n + i] * c[i] + z[i] * z[2 * n + i];
+            cellTanh[i] = c[i];
+        }
+        Activations.tanh(cellTanh, 0, n, work);
+        for (int i = 0; i < n; i++) {
+            h[i] = z[3 * n + i] * cellTanh[i];
         }
     }
 
     private void gruStep(Direction dir, float[] z, float[] h, Workspace ws) {
         int n = hidden;
-        dir.recurrent.multiplyAdd(h, z); // reset and update rows only
-        for (int i = 0; i < 2 * n; i++) {
-            z[i] = sigmoid(z[i]);
-        }
+        float[] work = ws.activationWork;
+        Activations.sigmoid(z, 0, 2 * n, work); // reset and update gates
         float[] recurrentCandidate = ws.candidate;
         System.arraycopy(dir.candidateBias, 0, recurrentCandidate, 0, n);
         if (arch.linearBeforeReset()) {
             // PyTorch/cuDNN: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
             dir.candidate.multiplyAdd(h, recurrentCandidate);
             for (int i = 0; i < n; i++) {
-                z[2 * n + i] = tanh(z[2 * n + i] + z[i] * recurrentCandidate[i]);
+                z[2 * n + i] += z[i] * recurrentCandidate[i];
             }
         } else {
             // ONNX default: n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
@@ -586,26 +645,14 @@ public final class CompiledModel {
             }
             dir.candidate.multiplyAdd(resetHidden, recurrentCandidate);
             for (int i = 0; i < n; i++) {
-                z[2 * n + i] = tanh(z[2 * n + i] + recurrentCandidate[i]);
+                z[2 * n + i] += recurrentCandidate[i];
             }
         }
+        Activations.tanh(z, 2 * n, 3 * n, work);
         for (int i = 0; i < n; i++) {
             float candidate = z[2 * n + i];
             h[i] = candidate + z[n + i] * (h[i] - candidate);
         }
-    }
-
-    /** Via {@code Math.exp}, a JIT intrinsic; {@code Math.tanh} is not and costs several times more. */
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    static float tanh(float x) {
-        if (x > 20f || x < -20f) {
-            return Math.signum(x); // exp would overflow; tanh is ±1 to float precision here
-        }
-        double e = Math.exp(2.0 * x);
-        return (float) ((e - 1.0) / (e + 1.0));
     }
 
     // ------------------------------------------------------------------------------------------- accounting
@@ -616,8 +663,12 @@ public final class CompiledModel {
         n += head.nonZeros();
         for (Direction[] layer : directions) {
             for (Direction dir : layer) {
-                n += (dir.input != null ? dir.input.nonZeros() : dir.oneHot.nonZeros()) + dir.recurrent.nonZeros()
-                        + (dir.candidate != null ? dir.candidate.nonZeros() : 0);
+                if (dir.fused != null) {
+                    n += dir.fused.nonZeros();
+                } else {
+                    n += (dir.input != null ? dir.input.nonZeros() : dir.oneHot.nonZeros()) + dir.recurrent.nonZeros();
+                }
+                n += dir.candidate != null ? dir.candidate.nonZeros() : 0;
             }
         }
         return n;
@@ -628,21 +679,32 @@ public final class CompiledModel {
         long bytes = (embedding == null ? 0 : 4L * embedding.length) + head.bytes() + 4L * headBias.length;
         for (Direction[] layer : directions) {
             for (Direction dir : layer) {
-                bytes += (dir.input != null ? dir.input.bytes() : dir.oneHot.bytes()) + dir.recurrent.bytes()
-                        + (dir.candidate != null ? dir.candidate.bytes() + 4L * dir.candidateBias.length : 0)
+                if (dir.fused != null) {
+                    bytes += dir.fused.bytes();
+                } else {
+                    bytes += (dir.input != null ? dir.input.bytes() : dir.oneHot.bytes()) + dir.recurrent.bytes();
+                }
+                bytes += (dir.candidate != null ? dir.candidate.bytes() + 4L * dir.candidateBias.length : 0)
                         + 4L * dir.inputBias.length;
             }
         }
         return bytes;
     }
 
-    /** Number of weight matrices stored sparse (out of every input, recurrent and head matrix). */
+    /**
+     * Number of weight matrices stored sparse (out of every input, recurrent and head matrix); a fused layer counts
+     * as its two matrices.
+     */
     public int sparseMatrices() {
         int n = head.sparse() ? 1 : 0;
         for (Direction[] layer : directions) {
             for (Direction dir : layer) {
-                n += (dir.input != null ? dir.input.sparse() : dir.oneHot.sparse()) ? 1 : 0;
-                n += dir.recurrent.sparse() ? 1 : 0;
+                if (dir.fused != null) {
+                    n += 2;
+                } else {
+                    n += (dir.input != null ? dir.input.sparse() : dir.oneHot.sparse()) ? 1 : 0;
+                    n += dir.recurrent.sparse() ? 1 : 0;
+                }
                 n += dir.candidate != null && dir.candidate.sparse() ? 1 : 0;
             }
         }

@@ -10,9 +10,15 @@ final class Workspace {
     final float[] features;
     final float[] logits;
     final float[] gates;
+    /** Scratch of {@link Activations}, as long as {@link #gates}. */
+    final float[] activationWork;
     final float[] candidate;
+    /** LSTM: tanh of the new cell state. */
+    final float[] cellTanh;
     final float[] resetHidden;
     final float[] h;
+    /** {@code [x; h]} of a fused layer ({@link FusedSparseMatrix}). */
+    final float[] inputAndHidden;
     final float[] c;
     /** The step API's single input id, so a step allocates nothing. */
     final int[] token = new int[1];
@@ -26,9 +32,16 @@ final class Workspace {
         features = arch.bidirectional() ? new float[arch.headInputSize() * capacity] : null;
         logits = new float[arch.vocabSize() * capacity];
         gates = new float[gateRows];
+        activationWork = new float[gateRows];
         candidate = new float[hidden];
+        cellTanh = new float[hidden];
         resetHidden = new float[hidden];
         h = new float[hidden];
+        int widestInput = 0;
+        for (int l = 0; l < arch.layers(); l++) {
+            widestInput = Math.max(widestInput, arch.inputSize(l));
+        }
+        inputAndHidden = new float[widestInput + hidden];
         c = new float[hidden];
     }
 }

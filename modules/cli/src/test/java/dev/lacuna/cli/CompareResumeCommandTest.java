@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,24 +61,7 @@ class CompareResumeCommandTest {
 
         Path out = dir.resolve("resumed");
         Path hanCheckpoint = out.resolve("han.resume");
-        Process child = ResumeCommandTest.startChild(compare(out, "--checkpoint-every", "5"),
-                dir.resolve("child.log"));
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.exists(hanCheckpoint)) {
-                if (!child.isAlive()) {
-                    fail("the child ended (exit " + child.exitValue() + ") before han's first checkpoint:\n"
-                            + Files.readString(dir.resolve("child.log")));
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("no han checkpoint after 90 s:\n" + Files.readString(dir.resolve("child.log")));
-                }
-                Thread.sleep(2);
-            }
-        } finally {
-            child.destroyForcibly();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
-        }
+        ChildCli.killOnceExists(compare(out, "--checkpoint-every", "5"), dir.resolve("child.log"), hanCheckpoint);
         assertTrue(Files.exists(out.resolve("compare.resume")), "gradual's record must have been saved");
         assertFalse(new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("complete").asBoolean(),
                 "the child finished before it was killed; the test needs a longer run");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.lacuna.core.Architecture;
 import dev.lacuna.core.CellType;
@@ -52,7 +51,7 @@ class CompressResumeTest {
         // The reference runs in a JVM of its own, as a killed run's resume does: anything that differs between
         // processes (hash-salted iteration orders, say) would show as different bytes.
         Path reference = dir.resolve("reference.lacuna");
-        Process uninterrupted = startChild(compress(model, text, reference, 1), dir.resolve("reference.log"));
+        Process uninterrupted = ChildCli.start(compress(model, text, reference, 1), dir.resolve("reference.log"));
         assertTrue(uninterrupted.waitFor(90, TimeUnit.SECONDS), "the reference run did not end");
         assertEquals(0, uninterrupted.exitValue(), () -> readLog(dir.resolve("reference.log")));
 
@@ -60,7 +59,7 @@ class CompressResumeTest {
         Path checkpoint = CentroidCheckpoint.besideOutput(out);
         List<String> checkpointing = compress(model, text, out, 1);
         checkpointing.addAll(List.of("--checkpoint-every", "5"));
-        killAfterFirstCheckpoint(checkpointing, checkpoint);
+        ChildCli.killOnceExists(checkpointing, dir.resolve("child.log"), checkpoint);
         assertFalse(Files.exists(out), "the child finished before it was killed; the test needs a longer run");
         long completed = CentroidCheckpoint.read(checkpoint).completedSteps();
         assertTrue(completed > 0 && completed < STEPS, "checkpoint after step " + completed);
@@ -103,43 +102,11 @@ class CompressResumeTest {
         assertFalse(Files.exists(out));
     }
 
-    private static Process startChild(List<String> args, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        // the same single-threaded element-wise ops as the surefire JVM (platform-notes.md)
-        builder.environment().put("OMP_NUM_THREADS", "1");
-        return builder.start();
-    }
-
     private static String readLog(Path log) {
         try {
             return Files.readString(log);
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
-    /** Runs the command in a child JVM and kills it ({@code destroyForcibly}) once the checkpoint exists. */
-    private void killAfterFirstCheckpoint(List<String> args, Path checkpoint) throws Exception {
-        Path log = dir.resolve("child.log");
-        Process child = startChild(args, log);
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.exists(checkpoint)) {
-                if (!child.isAlive()) {
-                    fail("the child ended (exit " + child.exitValue() + ") before writing a checkpoint:\n"
-                            + Files.readString(log));
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("no checkpoint after 90 s:\n" + Files.readString(log));
-                }
-                Thread.sleep(2);
-            }
-        } finally {
-            child.destroyForcibly();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
         }
     }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code --checkpoint-every} and {@code --resume} (issue #8 item 4): a run killed midway in a child JVM and resumed
@@ -92,23 +90,7 @@ class ResumeCommandTest {
         Path checkpoint = TrainingCheckpoint.besideOutput(out);
         List<String> checkpointing = command.args(out);
         checkpointing.addAll(List.of("--checkpoint-every", "10"));
-        Process child = startChild(checkpointing, dir.resolve("child.log"));
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.exists(checkpoint)) {
-                if (!child.isAlive()) {
-                    fail("the child ended (exit " + child.exitValue() + ") before writing a checkpoint:\n"
-                            + Files.readString(dir.resolve("child.log")));
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("no checkpoint after 90 s:\n" + Files.readString(dir.resolve("child.log")));
-                }
-                Thread.sleep(2);
-            }
-        } finally {
-            child.destroyForcibly();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
-        }
+        ChildCli.killOnceExists(checkpointing, dir.resolve("child.log"), checkpoint);
         assertFalse(Files.exists(out), "the child finished before it was killed; the test needs a longer run");
         long completed = TrainingCheckpoint.read(checkpoint).completedSteps();
         assertTrue(completed > 0 && completed < STEPS, "checkpoint after step " + completed);
@@ -122,16 +104,6 @@ class ResumeCommandTest {
         assertFalse(Files.exists(checkpoint), "the finished run's checkpoint should be deleted");
     }
 
-    /** Runs {@code lacuna args} in a child JVM with this test's class path, output to {@code log}. */
-    static Process startChild(List<String> args, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        // the same single-threaded element-wise ops as the surefire JVM (platform-notes.md)
-        builder.environment().put("OMP_NUM_THREADS", "1");
-        return builder.start();
-    }
 
     @Test
     void resumeWithoutACheckpointStartsFreshAndSaysSo() throws IOException {

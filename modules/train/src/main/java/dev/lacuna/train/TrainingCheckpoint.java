@@ -1,5 +1,16 @@
 package dev.lacuna.train;
 
+import static dev.lacuna.train.CheckpointFields.DRAWN_KEY;
+import static dev.lacuna.train.CheckpointFields.RUN_KEY;
+import static dev.lacuna.train.CheckpointFields.STEPS_KEY;
+import static dev.lacuna.train.CheckpointFields.expectLength;
+import static dev.lacuna.train.CheckpointFields.floats;
+import static dev.lacuna.train.CheckpointFields.fraction;
+import static dev.lacuna.train.CheckpointFields.nonNegativeLong;
+import static dev.lacuna.train.CheckpointFields.required;
+import static dev.lacuna.train.CheckpointFields.requireFormat;
+import static dev.lacuna.train.CheckpointFields.writerWithHeader;
+
 import dev.lacuna.core.Architecture;
 import dev.lacuna.core.BadFileException;
 import dev.lacuna.core.InvalidOptionException;
@@ -48,10 +59,6 @@ public final class TrainingCheckpoint {
     /** Suffix appended to the output's file name to name its checkpoint. */
     public static final String SUFFIX = ".resume";
 
-    static final String FORMAT_KEY = "lacuna.format";
-    static final String RUN_KEY = "lacuna.resume.run";
-    static final String STEPS_KEY = "lacuna.resume.completed_steps";
-    static final String DRAWN_KEY = "lacuna.resume.batches_drawn";
     static final String OPTIMIZER_STEPS_KEY = "lacuna.resume.optimizer_steps";
     static final String SPARSITY_KEY = "lacuna.resume.sparsity";
     static final String TRAIN_NANOS_KEY = "lacuna.resume.train_nanos";
@@ -60,8 +67,6 @@ public final class TrainingCheckpoint {
     static final String WEIGHT_PREFIX = "weight.";
     static final String MASK_PREFIX = "mask.";
     static final String OPTIMIZER_PREFIX = "optimizer.";
-    static final String HIDDEN_PREFIX = "state.h.";
-    static final String CELL_PREFIX = "state.c.";
     static final String HISTORY = "history";
     /**
      * Names of tensors that belong to a caller storing state of its own in the same file (see
@@ -83,14 +88,13 @@ public final class TrainingCheckpoint {
     final Map<String, float[]> weights;
     final Map<String, boolean[]> masks;
     final Map<String, float[]> optimizerState;
-    final List<float[]> hidden;
-    final List<float[]> cells;
+    final RecurrentStateTensors recurrentState;
     final List<TrainResult.Point> history;
 
     TrainingCheckpoint(Path source, String runFingerprint, long completedSteps, long batchesDrawn,
                        long optimizerSteps, double sparsity, long trainNanos, long pruningNanos, float[] params,
                        Map<String, float[]> weights, Map<String, boolean[]> masks,
-                       Map<String, float[]> optimizerState, List<float[]> hidden, List<float[]> cells,
+                       Map<String, float[]> optimizerState, RecurrentStateTensors recurrentState,
                        List<TrainResult.Point> history) {
         this.source = source;
         this.runFingerprint = Objects.requireNonNull(runFingerprint, "runFingerprint");
@@ -104,18 +108,13 @@ public final class TrainingCheckpoint {
         this.weights = Collections.unmodifiableMap(weights);
         this.masks = Collections.unmodifiableMap(masks);
         this.optimizerState = Collections.unmodifiableMap(optimizerState);
-        this.hidden = List.copyOf(hidden);
-        this.cells = List.copyOf(cells);
+        this.recurrentState = Objects.requireNonNull(recurrentState, "recurrentState");
         this.history = List.copyOf(history);
     }
 
     /** The checkpoint file that belongs to an output: {@code <out>.resume} in the same directory. */
     public static Path besideOutput(Path out) {
-        Path name = Objects.requireNonNull(out, "out").getFileName();
-        if (name == null) {
-            throw new IllegalArgumentException("output path has no file name: " + out);
-        }
-        return out.resolveSibling(name + SUFFIX);
+        return CheckpointFields.besideOutput(out, SUFFIX);
     }
 
     /** The file this checkpoint was read from, or null when it was captured in memory. */
@@ -151,11 +150,7 @@ public final class TrainingCheckpoint {
      * @throws BadFileException naming {@code target} when it cannot be written
      */
     public void write(Path target, Consumer<SafetensorsWriter> extension) {
-        SafetensorsWriter writer = new SafetensorsWriter()
-                .putMetadata(FORMAT_KEY, FORMAT)
-                .putMetadata(RUN_KEY, runFingerprint)
-                .putMetadata(STEPS_KEY, Long.toString(completedSteps))
-                .putMetadata(DRAWN_KEY, Long.toString(batchesDrawn))
+        SafetensorsWriter writer = writerWithHeader(FORMAT, runFingerprint, completedSteps, batchesDrawn)
                 .putMetadata(OPTIMIZER_STEPS_KEY, Long.toString(optimizerSteps))
                 .putMetadata(SPARSITY_KEY, Double.toString(sparsity))
                 .putMetadata(TRAIN_NANOS_KEY, Long.toString(trainNanos))
@@ -165,12 +160,7 @@ public final class TrainingCheckpoint {
         masks.forEach((name, keep) -> writer.addU8(MASK_PREFIX + name, new int[] {keep.length}, toBytes(keep)));
         optimizerState.forEach((name, values) ->
                 writer.addF32(OPTIMIZER_PREFIX + name, new int[] {values.length}, values));
-        for (int i = 0; i < hidden.size(); i++) {
-            writer.addF32(HIDDEN_PREFIX + i, new int[] {hidden.get(i).length}, hidden.get(i));
-        }
-        for (int i = 0; i < cells.size(); i++) {
-            writer.addF32(CELL_PREFIX + i, new int[] {cells.get(i).length}, cells.get(i));
-        }
+        recurrentState.addTo(writer);
         byte[] points = historyBytes(history);
         writer.addU8(HISTORY, new int[] {points.length}, points);
         extension.accept(writer);
@@ -196,10 +186,7 @@ public final class TrainingCheckpoint {
     public static TrainingCheckpoint read(SafetensorsFile content) {
         Path file = content.path();
         Map<String, String> meta = content.metadata();
-        if (!FORMAT.equals(meta.get(FORMAT_KEY))) {
-            throw new BadFileException(file, "is not a Lacuna training checkpoint: metadata " + FORMAT_KEY + " is "
-                    + meta.get(FORMAT_KEY) + ", expected " + FORMAT);
-        }
+        requireFormat(file, meta, FORMAT, "training checkpoint");
         String run = required(file, meta, RUN_KEY);
         long completed = nonNegativeLong(file, meta, STEPS_KEY);
         long drawn = nonNegativeLong(file, meta, DRAWN_KEY);
@@ -212,8 +199,7 @@ public final class TrainingCheckpoint {
         Map<String, float[]> weights = new LinkedHashMap<>();
         Map<String, boolean[]> masks = new LinkedHashMap<>();
         Map<String, float[]> optimizer = new LinkedHashMap<>();
-        Map<Integer, float[]> hidden = new LinkedHashMap<>();
-        Map<Integer, float[]> cells = new LinkedHashMap<>();
+        RecurrentStateTensors.Reader recurrentState = new RecurrentStateTensors.Reader(file);
         List<TrainResult.Point> history = null;
         for (SafetensorsTensor t : content.tensors().values()) {
             String name = t.name();
@@ -225,13 +211,9 @@ public final class TrainingCheckpoint {
                 masks.put(name.substring(MASK_PREFIX.length()), mask(file, t));
             } else if (name.startsWith(OPTIMIZER_PREFIX)) {
                 optimizer.put(name.substring(OPTIMIZER_PREFIX.length()), floats(file, t));
-            } else if (name.startsWith(HIDDEN_PREFIX)) {
-                hidden.put(index(file, name, HIDDEN_PREFIX), floats(file, t));
-            } else if (name.startsWith(CELL_PREFIX)) {
-                cells.put(index(file, name, CELL_PREFIX), floats(file, t));
             } else if (name.equals(HISTORY)) {
                 history = history(file, t);
-            } else if (!name.startsWith(EXTENSION_PREFIX)) {
+            } else if (!recurrentState.accept(t) && !name.startsWith(EXTENSION_PREFIX)) {
                 throw new BadFileException(file, "unexpected tensor '" + name + "' in a training checkpoint");
             }
         }
@@ -246,8 +228,7 @@ public final class TrainingCheckpoint {
                     + " completed steps");
         }
         return new TrainingCheckpoint(file, run, completed, drawn, optimizerSteps, sparsity, trainNanos,
-                pruningNanos, params, weights, masks, optimizer, ordered(file, hidden, HIDDEN_PREFIX),
-                ordered(file, cells, CELL_PREFIX), history);
+                pruningNanos, params, weights, masks, optimizer, recurrentState.finish(), history);
     }
 
     /**
@@ -270,11 +251,7 @@ public final class TrainingCheckpoint {
             boolean[] keep = model.mask(spec.name());
             text(digest, keep == null ? "dense" : "masked");
             if (keep != null) {
-                byte[] k = new byte[keep.length];
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = (byte) (keep[i] ? 1 : 0);
-                }
-                digest.update(k);
+                digest.update(toBytes(keep));
             }
         }
         ints(digest, corpus.train());
@@ -303,15 +280,7 @@ public final class TrainingCheckpoint {
      * @throws BadFileException       when it claims to have completed the whole run
      */
     void checkBelongsTo(String fingerprint, long totalSteps) {
-        String where = source != null ? source.toString() : "the checkpoint";
-        if (!runFingerprint.equals(fingerprint)) {
-            throw new InvalidOptionException("--resume", where + " was written by a different run (the input model,"
-                    + " the data or the settings differ); delete it or run without --resume");
-        }
-        if (completedSteps >= totalSteps) {
-            throw new BadFileException(source, "records " + completedSteps + " completed steps, but the run has "
-                    + totalSteps);
-        }
+        CheckpointFields.checkBelongsTo(source, "run", runFingerprint, fingerprint, completedSteps, totalSteps);
     }
 
     /** Snapshot at the end of a step: parameters after re-masking, the model as the next refresh will read it. */
@@ -329,20 +298,9 @@ public final class TrainingCheckpoint {
         }
         Map<String, float[]> optimizerState = new LinkedHashMap<>();
         optimizer.stateVectors().forEach((name, vector) -> optimizerState.put(name, vector.toFloatVector()));
-        Architecture arch = model.architecture();
-        List<float[]> hidden = new ArrayList<>();
-        List<float[]> cells = new ArrayList<>();
-        for (int l = 0; l < arch.layers(); l++) {
-            for (int d = 0; d < arch.directions(); d++) {
-                hidden.add(flatten(state.hidden(l, d)));
-                if (state.hasCell()) {
-                    cells.add(flatten(state.cell(l, d)));
-                }
-            }
-        }
         return new TrainingCheckpoint(null, fingerprint, completed, batches.drawn(), optimizer.stepCount(), sparsity,
-                trainNanos, pruningNanos, store.params().toFloatVector(), weights, masks, optimizerState, hidden,
-                cells, history);
+                trainNanos, pruningNanos, store.params().toFloatVector(), weights, masks, optimizerState,
+                RecurrentStateTensors.capture(state, model.architecture()), history);
     }
 
     /**
@@ -378,10 +336,7 @@ public final class TrainingCheckpoint {
         }
         vectors.forEach((name, vector) ->
                 expectLength(file, OPTIMIZER_PREFIX + name, optimizerState.get(name).length, vector.length()));
-        int layerDirections = arch.layers() * arch.directions();
-        int stateLength = state.batch() * arch.hiddenSize();
-        expectStates(file, HIDDEN_PREFIX, hidden, layerDirections, stateLength);
-        expectStates(file, CELL_PREFIX, cells, state.hasCell() ? layerDirections : 0, stateLength);
+        recurrentState.checkFits(file, arch, state);
 
         for (TensorSpec spec : arch.tensors()) {
             float[] saved = weights.get(spec.name());
@@ -393,92 +348,8 @@ public final class TrainingCheckpoint {
         store.params().assign(Nd4j.createFromArray(params));
         vectors.forEach((name, vector) -> vector.assign(Nd4j.createFromArray(optimizerState.get(name))));
         optimizer.restoreStepCount(optimizerSteps);
-        int i = 0;
-        for (int l = 0; l < arch.layers(); l++) {
-            for (int d = 0; d < arch.directions(); d++, i++) {
-                state.setHidden(l, d, unflatten(hidden.get(i), state.batch()));
-                if (state.hasCell()) {
-                    state.setCell(l, d, unflatten(cells.get(i), state.batch()));
-                }
-            }
-        }
+        recurrentState.restoreInto(arch, state);
         batches.skip(batchesDrawn);
-    }
-
-    private static void expectLength(Path file, String tensor, long found, long expected) {
-        if (found != expected) {
-            throw new BadFileException(file, "tensor '" + tensor + "' has " + found + " values, the run needs "
-                    + expected + "; it does not belong to this model");
-        }
-    }
-
-    private static void expectStates(Path file, String prefix, List<float[]> states, int count, int length) {
-        if (states.size() != count) {
-            throw new BadFileException(file, "has " + states.size() + " '" + prefix + "' tensors, the model needs "
-                    + count);
-        }
-        for (int i = 0; i < count; i++) {
-            expectLength(file, prefix + i, states.get(i).length, length);
-        }
-    }
-
-    private static float[] flatten(float[][] rows) {
-        int width = rows.length == 0 ? 0 : rows[0].length;
-        float[] flat = new float[rows.length * width];
-        for (int b = 0; b < rows.length; b++) {
-            System.arraycopy(rows[b], 0, flat, b * width, width);
-        }
-        return flat;
-    }
-
-    private static float[][] unflatten(float[] flat, int rows) {
-        int width = flat.length / rows;
-        float[][] out = new float[rows][width];
-        for (int b = 0; b < rows; b++) {
-            System.arraycopy(flat, b * width, out[b], 0, width);
-        }
-        return out;
-    }
-
-    private static String required(Path file, Map<String, String> meta, String key) {
-        String value = meta.get(key);
-        if (value == null) {
-            throw new BadFileException(file, "metadata " + key + " is missing");
-        }
-        return value;
-    }
-
-    private static long nonNegativeLong(Path file, Map<String, String> meta, String key) {
-        String value = required(file, meta, key);
-        try {
-            long parsed = Long.parseLong(value);
-            if (parsed >= 0) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new BadFileException(file, "metadata " + key + " must be an integer >= 0, found '" + value + "'");
-    }
-
-    private static double fraction(Path file, Map<String, String> meta, String key) {
-        String value = required(file, meta, key);
-        try {
-            double parsed = Double.parseDouble(value);
-            if (parsed >= 0 && parsed <= 1) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new BadFileException(file, "metadata " + key + " must be a number in [0, 1], found '" + value + "'");
-    }
-
-    private static float[] floats(Path file, SafetensorsTensor t) {
-        if (t.dtype() != SafetensorsDType.F32) {
-            throw new BadFileException(file, "tensor '" + t.name() + "' must be F32, found " + t.dtype());
-        }
-        return t.toFloats();
     }
 
     private static boolean[] mask(Path file, SafetensorsTensor t) {
@@ -496,31 +367,6 @@ public final class TrainingCheckpoint {
             keep[i] = b == 1;
         }
         return keep;
-    }
-
-    private static int index(Path file, String name, String prefix) {
-        String digits = name.substring(prefix.length());
-        try {
-            int i = Integer.parseInt(digits);
-            if (i >= 0) {
-                return i;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new BadFileException(file, "tensor '" + name + "' must end in a layer-direction index");
-    }
-
-    private static List<float[]> ordered(Path file, Map<Integer, float[]> byIndex, String prefix) {
-        List<float[]> out = new ArrayList<>();
-        for (int i = 0; i < byIndex.size(); i++) {
-            float[] values = byIndex.get(i);
-            if (values == null) {
-                throw new BadFileException(file, "tensor '" + prefix + i + "' is missing");
-            }
-            out.add(values);
-        }
-        return out;
     }
 
     private static byte[] toBytes(boolean[] keep) {

@@ -1,5 +1,8 @@
 package dev.lacuna.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -53,5 +56,21 @@ final class ChildCli {
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
         }
+    }
+
+    /**
+     * Reruns {@code checkpointing} with {@code --resume} in-process and checks that it continued from
+     * {@code checkpoint}, wrote {@code out} byte for byte equal to the uninterrupted {@code reference}, and deleted
+     * the checkpoint.
+     */
+    static void resumeToTheSameBytes(List<String> checkpointing, Path checkpoint, Path reference, Path out)
+            throws IOException {
+        List<String> resuming = new ArrayList<>(checkpointing);
+        resuming.add("--resume");
+        CliRun resumed = CliRun.of(resuming.toArray(String[]::new));
+        assertEquals(0, resumed.exitCode(), resumed::toString);
+        assertTrue(resumed.err().contains("resuming from " + checkpoint), resumed::toString);
+        assertArrayEquals(Files.readAllBytes(reference), Files.readAllBytes(out), "resumed output differs");
+        assertFalse(Files.exists(checkpoint), "the finished run's checkpoint should be deleted");
     }
 }

@@ -1,6 +1,5 @@
 package dev.lacuna.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,13 +71,7 @@ class CompressResumeTest {
         assertFalse(Files.exists(out));
         assertTrue(Files.exists(checkpoint), "a refused checkpoint is left alone");
 
-        List<String> resuming = new ArrayList<>(checkpointing);
-        resuming.add("--resume");
-        CliRun resumed = CliRun.of(resuming.toArray(String[]::new));
-        assertEquals(0, resumed.exitCode(), resumed::toString);
-        assertTrue(resumed.err().contains("resuming from " + checkpoint), resumed::toString);
-        assertArrayEquals(Files.readAllBytes(reference), Files.readAllBytes(out), "resumed output differs");
-        assertFalse(Files.exists(checkpoint), "the finished run's checkpoint should be deleted");
+        ChildCli.resumeToTheSameBytes(checkpointing, checkpoint, reference, out);
     }
 
     @Test

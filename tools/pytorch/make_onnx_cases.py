@@ -21,7 +21,6 @@ safetensors writers use fixed timestamps and a fixed order. See testdata/onnx/RE
 import argparse
 import io
 import json
-import math
 import os
 import sys
 import zipfile
@@ -35,6 +34,7 @@ import onnx  # noqa: E402
 import torch  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from charmodel import CharModel  # noqa: E402
+from refjson import to_json, write_atomically  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, TIME, BATCH = 12, 6, 8, 7, 2
 # Class i of the head is the i-th code point in ascending order (Lacuna's Vocabulary).
@@ -289,29 +289,6 @@ def write_npz(state_dict, path):
                 entry.write(buffer.getvalue())
 
 
-def to_json(value, indent=0):
-    """JSON with every float as the shortest decimal that reads back as the same float32; short lists inline."""
-    if isinstance(value, dict):
-        pad = "  " * (indent + 1)
-        items = [f'{pad}"{k}": {to_json(v, indent + 1)}' for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(to_json(v, indent) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"non-finite value {value} cannot be written as JSON")
-        return str(np.float32(value))
-    if isinstance(value, str):
-        return json.dumps(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
 def make_case(name, spec, out):
     model = build_model(spec)
     tokens, state = make_inputs(spec)
@@ -376,10 +353,7 @@ def make_case(name, spec, out):
         "final_c": finals[1].tolist() if len(finals) > 1 else None,
     }
     assert logits.shape == (TIME, BATCH, VOCAB) and finals[0].shape == (spec["layers"] * directions, BATCH, HIDDEN)
-    temp = os.path.join(out, name + ".json.tmp")
-    with open(temp, "w", encoding="utf-8") as f:
-        f.write(to_json(record) + "\n")
-    os.replace(temp, os.path.join(out, name + ".json"))
+    write_atomically(os.path.join(out, name + ".json"), to_json(record, indent=0) + "\n")
     return saved
 
 

@@ -12,7 +12,6 @@ The output is deterministic: every case seeds torch from its own fixed seed, com
 thread, and floats are written as the shortest text that reads back as the same float32.
 """
 import argparse
-import math
 import os
 import sys
 
@@ -25,6 +24,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from charmodel import CharModel  # noqa: E402
+from refjson import to_json, write_atomically  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, BATCH, TIME = 7, 4, 5, 2, 6
 # PyTorch's default init (uniform in ±1/sqrt(hidden)) keeps pre-activations near zero, where tanh, sigmoid
@@ -186,34 +186,6 @@ for index, (stem, cell, extra) in enumerate([
     CASES[f"{stem}_bidir"] = dict(seed=101 + 2 * index, cell=cell, layers=1, bidirectional=True, **extra)
 CASES["lstm_onehot_2layer"] = dict(seed=200, cell="lstm", layers=2, bidirectional=False, embed_dim=0,
                                    nonzero_state=True)
-
-
-def to_json(value):
-    """JSON text with every float written as the shortest decimal that reads back as the same float32."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f'"{k}": {to_json(v)}' for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(to_json(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"non-finite value {value} cannot be written as JSON")
-        return str(np.float32(value))  # numpy prints float32 in its shortest round-trip form
-    if isinstance(value, str):
-        return '"' + value + '"'
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def write_atomically(path, text):
-    temp = path + ".tmp"
-    with open(temp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(temp, path)
 
 
 def main():

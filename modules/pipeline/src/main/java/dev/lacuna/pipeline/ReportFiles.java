@@ -15,6 +15,11 @@ import java.util.Map;
  * loaded from anywhere). Every file is written atomically.
  */
 public final class ReportFiles {
+    /** What the size columns measure, under the table of both report pages. */
+    private static final String SIZES_NOTE = "Sparse bytes: CSR with fp32 values, int16 column indices and int32 row"
+            + " pointers. Quantized and Huffman bytes: the model as a .lacuna file with k-means codebooks of --bits"
+            + " bits, without and with Huffman coding (empty when the report was made without the encoder).";
+
     /** File names inside the output folder. */
     public static final String JSON = "report.json";
     public static final String MARKDOWN = "report.md";
@@ -133,8 +138,7 @@ public final class ReportFiles {
         s.append(markdownTable(HEADER, methodRows(report)));
         s.append("\nSparsity is over the prunable weights; non-zeros count every parameter. \"predicted\" is the "
                 + "sparsity the method's final masks give on the dense weights, before training. Steps and seconds "
-                + "count from the dense model on. Sparse bytes: CSR with fp32 values, int16 column indices and int32 "
-                + "row pointers. Quantized and Huffman sizes: n/a until the .lacuna encoder is wired in.\n");
+                + "count from the dense model on. " + SIZES_NOTE + "\n");
         if (!report.widthRuns().isEmpty()) {
             s.append("\n## Width sweep\n\n").append(markdownTable(WIDTH_HEADER, widthRows(report)));
             s.append("\n### Wide sparse vs narrow dense with about as many non-zeros\n\n")
@@ -168,9 +172,8 @@ public final class ReportFiles {
                     + "table shows the runs that finished.</p>\n");
         }
         s.append(htmlTable(HEADER, methodRows(report)));
-        s.append("<p>Sparsity is over the prunable weights; non-zeros count every parameter. Sparse bytes: CSR with "
-                + "fp32 values, int16 column indices and int32 row pointers. Quantized and Huffman sizes: n/a until "
-                + "the .lacuna encoder is wired in.</p>\n");
+        s.append("<p>Sparsity is over the prunable weights; non-zeros count every parameter. " + SIZES_NOTE
+                + "</p>\n");
         for (SvgPlot plot : plots(report)) {
             if (!plot.isEmpty()) {
                 s.append(plot.render());

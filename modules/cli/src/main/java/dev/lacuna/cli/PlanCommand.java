@@ -2,7 +2,6 @@ package dev.lacuna.cli;
 
 import dev.lacuna.core.Model;
 import dev.lacuna.core.prune.GradualPruningPolicy;
-import dev.lacuna.core.prune.QMode;
 import dev.lacuna.io.ModelFiles;
 import dev.lacuna.pipeline.Json;
 import dev.lacuna.pipeline.SchedulePlan;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -46,28 +46,8 @@ final class PlanCommand implements Callable<Integer> {
             + " run (default ${DEFAULT-VALUE}; only with --data).")
     int seq;
 
-    @Option(names = "--q", paramLabel = "Q", description = "Threshold reached at the end of pruning.")
-    Double q;
-
-    @Option(names = "--q-mode", paramLabel = "per-tensor|layer-type", defaultValue = "per-tensor",
-            description = "One q per tensor (default) or per layer type.")
-    String qMode;
-
-    @Option(names = "--start", paramLabel = "STEP", description = "First pruning step.")
-    Long start;
-
-    @Option(names = "--ramp", paramLabel = "STEP", description = "Step where the threshold slope rises.")
-    Long ramp;
-
-    @Option(names = "--end", paramLabel = "STEP", description = "Step after which masks freeze.")
-    Long end;
-
-    @Option(names = "--freq", paramLabel = "STEPS", description = "Steps between mask refreshes.")
-    Long freq;
-
-    @Option(names = "--ramp-ratio", paramLabel = "R", defaultValue = "1.5", description = "phi/theta (default"
-            + " ${DEFAULT-VALUE}).")
-    double rampRatio;
+    @Mixin
+    ScheduleOptions schedule;
 
     @Option(names = "--prune-embedding", description = "Also prune the embedding.")
     boolean pruneEmbedding;
@@ -80,7 +60,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        QMode mode = QMode.parse(qMode);
+        schedule.validate();
         if (steps < 1) {
             throw new dev.lacuna.core.InvalidOptionException("--steps", "must be positive, found " + steps);
         }
@@ -90,8 +70,7 @@ final class PlanCommand implements Callable<Integer> {
             TrainConfig config = TrainConfig.builder().batch(batch).seq(seq).steps(steps).build();
             stepsPerEpoch = PruneCommand.stepsPerEpoch(dense, CharCorpus.load(data, dense.vocabulary()), config);
         }
-        GradualPruningPolicy policy = GradualPruningPolicy.builder(dense, steps, stepsPerEpoch)
-                .start(start).ramp(ramp).end(end).freq(freq).rampRatio(rampRatio).q(q).qMode(mode)
+        GradualPruningPolicy policy = schedule.applyTo(GradualPruningPolicy.builder(dense, steps, stepsPerEpoch))
                 .targetSparsity(targetSparsity).includeEmbedding(pruneEmbedding).build();
         SchedulePlan plan = SchedulePlan.of(dense, policy, steps);
         PrintWriter out = spec.commandLine().getOut();

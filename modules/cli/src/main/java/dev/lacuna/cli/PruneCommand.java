@@ -8,8 +8,6 @@ import dev.lacuna.core.prune.GradualPruningPolicy;
 import dev.lacuna.core.prune.HanPruningPolicy;
 import dev.lacuna.core.prune.OneShotPruningPolicy;
 import dev.lacuna.core.prune.PruningMethod;
-import dev.lacuna.core.prune.QMode;
-import dev.lacuna.core.prune.ScheduleSteps;
 import dev.lacuna.io.ModelFiles;
 import dev.lacuna.onnx.OnnxPruneReport;
 import dev.lacuna.onnx.OnnxPruning;
@@ -80,31 +78,6 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Pruned checkpoint to write.")
     Path out;
 
-    @Option(names = "--q", paramLabel = "Q", description = "Threshold reached at the end of pruning (instead of"
-            + " the 90th percentile of |w|).")
-    Double q;
-
-    @Option(names = "--q-mode", paramLabel = "per-tensor|layer-type", defaultValue = "per-tensor",
-            description = "One q per tensor (default) or per layer type as in the paper.")
-    String qMode;
-
-    @Option(names = "--start", paramLabel = "STEP", description = "First pruning step (default: 2nd epoch).")
-    Long start;
-
-    @Option(names = "--ramp", paramLabel = "STEP", description = "Step where the threshold slope rises (default"
-            + " 25%% of the run).")
-    Long ramp;
-
-    @Option(names = "--end", paramLabel = "STEP", description = "Step after which masks freeze (default 50%%).")
-    Long end;
-
-    @Option(names = "--freq", paramLabel = "STEPS", description = "Steps between mask refreshes (default 100).")
-    Long freq;
-
-    @Option(names = "--ramp-ratio", paramLabel = "R", defaultValue = "1.5",
-            description = "Ramp slope over start slope, phi/theta (default ${DEFAULT-VALUE}).")
-    double rampRatio;
-
     @Option(names = "--regrow", description = "Let pruned weights return when they grow past the threshold"
             + " (the paper's text; default: masks are sticky, as in Distiller).")
     boolean regrow;
@@ -123,6 +96,9 @@ final class PruneCommand implements Callable<Integer> {
     String sparse;
 
     @Mixin
+    ScheduleOptions schedule;
+
+    @Mixin
     TrainingOptions training;
 
     @Mixin
@@ -137,7 +113,7 @@ final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PruningMethod chosen = PruningMethod.parse("--method", method);
-        QMode mode = QMode.parse(qMode);
+        schedule.validate();
         ResultOptions.checkTarget("--out", out);
         results.checkTargets();
         if (chosen != PruningMethod.GRADUAL && targetSparsity == null) {
@@ -172,15 +148,12 @@ final class PruneCommand implements Callable<Integer> {
         PruningPolicy policy;
         Double predicted;
         if (chosen == PruningMethod.GRADUAL) {
-            GradualPruningPolicy gradual = GradualPruningPolicy.builder(dense, steps, perEpoch)
-                    .start(start).ramp(ramp).end(end).freq(freq).rampRatio(rampRatio)
-                    .q(q).qMode(mode).targetSparsity(targetSparsity)
-                    .sticky(!regrow).includeEmbedding(pruneEmbedding)
-                    .build();
+            GradualPruningPolicy gradual = schedule.applyTo(GradualPruningPolicy.builder(dense, steps, perEpoch))
+                    .targetSparsity(targetSparsity).sticky(!regrow).includeEmbedding(pruneEmbedding).build();
             policy = gradual;
             predicted = gradual.predictedSparsity();
         } else if (chosen == PruningMethod.AGP) {
-            policy = AgpPruningPolicy.matching(dense, ScheduleSteps.resolve(steps, perEpoch, start, ramp, end, freq),
+            policy = AgpPruningPolicy.matching(dense, schedule.window(steps, perEpoch),
                     targetSparsity, false, pruneEmbedding);
             predicted = targetSparsity;
         } else {

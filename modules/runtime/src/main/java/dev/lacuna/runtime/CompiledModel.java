@@ -1,5 +1,6 @@
 package dev.lacuna.runtime;
 
+import dev.lacuna.core.Activations;
 import dev.lacuna.core.Architecture;
 import dev.lacuna.core.CellType;
 import dev.lacuna.core.InvalidOptionException;

@@ -10,7 +10,7 @@ final class Workspace {
     final float[] features;
     final float[] logits;
     final float[] gates;
-    /** Scratch of {@link Activations}, as long as {@link #gates}. */
+    /** Scratch of {@link dev.lacuna.core.Activations}, as long as {@link #gates}. */
     final float[] activationWork;
     final float[] candidate;
     /** LSTM: tanh of the new cell state. */

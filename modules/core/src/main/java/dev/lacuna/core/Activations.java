@@ -1,11 +1,12 @@
-package dev.lacuna.runtime;
+package dev.lacuna.core;
 
 /**
  * The gate nonlinearities (exponential, logistic sigmoid, tanh) over runs of a float array, written so that the JIT
  * compiles most of the work to SIMD code.
  *
- * <p>Why not {@code Math.exp}: it is an intrinsic, but a scalar one, and the 2,560 exponentials of a token of the
- * demo LSTM (2 layers x 5 x 256) cost about 15 µs of a 64 µs token at 90% sparsity (docs/runtime.md). C2 in JDK 17
+ * <p>Shared by the Java runtime (a token step) and the trainer's float32 forward pass. Why not {@code Math.exp}: it is
+ * an intrinsic, but a scalar one, and the 2,560 exponentials of a token of the demo LSTM (2 layers x 5 x 256) cost
+ * about 15 µs of a 64 µs token at 90% sparsity (docs/runtime.md). C2 in JDK 17
  * vectorises float arithmetic, {@code Math.min}/{@code max} and division, but not the int/float bit moves needed to
  * build 2<sup>k</sup> ({@code Float.intBitsToFloat}, float-to-int casts): one such operation in a loop keeps the
  * whole loop scalar (measured: 5.2 ns per exponential in one loop). So each function runs in two passes:
@@ -30,7 +31,7 @@ package dev.lacuna.runtime;
  * <p>Every function works in place on {@code x[from..to)} and uses {@code work[from..to)} (a different array) as
  * scratch, so a step allocates nothing.
  */
-final class Activations {
+public final class Activations {
     private static final float LOG2_E = 1.44269504088896341f;
     /** ln 2 split in two (Cody and Waite): k · LN2_HI is exact for every |k| <= 150 used here. */
     private static final float LN2_HI = 0.693359375f;
@@ -51,7 +52,7 @@ final class Activations {
     }
 
     /** {@code x[i] = e^{x[i]}}. */
-    static void exp(float[] x, int from, int to, float[] work) {
+    public static void exp(float[] x, int from, int to, float[] work) {
         reduce(x, from, to, 1f, EXP_MIN, EXP_MAX, work);
         for (int i = from; i < to; i++) {
             x[i] = scaledExp(x[i], work[i]);
@@ -59,7 +60,7 @@ final class Activations {
     }
 
     /** {@code x[i] = 1 / (1 + e^{−x[i]})}. */
-    static void sigmoid(float[] x, int from, int to, float[] work) {
+    public static void sigmoid(float[] x, int from, int to, float[] work) {
         reduce(x, from, to, -1f, EXP_MIN, EXP_MAX, work);
         for (int i = from; i < to; i++) {
             x[i] = 1f / (1f + scaledExp(x[i], work[i]));
@@ -67,7 +68,7 @@ final class Activations {
     }
 
     /** {@code x[i] = tanh(x[i])}, as {@code m / (m + 2)} with {@code m = e^{2x} − 1}. */
-    static void tanh(float[] x, int from, int to, float[] work) {
+    public static void tanh(float[] x, int from, int to, float[] work) {
         reduce(x, from, to, 2f, -TANH_LIMIT, TANH_LIMIT, work);
         for (int i = from; i < to; i++) {
             int k = Float.floatToRawIntBits(work[i]) - ROUND_BITS;

@@ -1,4 +1,4 @@
-package dev.lacuna.runtime;
+package dev.lacuna.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -6,6 +6,7 @@
 #
 #   tools/measure-pruning.sh     # DENSE_STEPS=3000 PRUNE_STEPS=2000 Q90_STEPS=PRUNE_STEPS CELLS="lstm gru rnn"
 #   OUT=DIR tools/measure-pruning.sh        # results (models, report JSONs, results.md) go to DIR
+#   RUNS=target tools/measure-pruning.sh    # only the target-sparsity runs (default RUNS="target q90")
 # Runs whose report already exists in OUT are skipped, so an interrupted measurement resumes; OUT keeps its own
 # copy of the jar for the same reason (delete OUT to measure new code).
 set -euo pipefail
@@ -15,6 +16,7 @@ dense_steps=${DENSE_STEPS:-3000}
 prune_steps=${PRUNE_STEPS:-2000}
 q90_steps=${Q90_STEPS:-$prune_steps}
 cells=${CELLS:-lstm gru rnn}
+runs=" ${RUNS:-target q90} "
 target=${TARGET:-0.9}
 corpus=$("$root/tools/fetch-corpus.sh")
 mkdir -p "$out"
@@ -34,10 +36,12 @@ run_cell() {
             --steps "$dense_steps" --seed 1 --threads 1 --out "$dense" --report-json "$out/$cell-dense.json" \
             > "$out/$cell-dense.log" 2>&1
     fi
-    [[ -f $out/$cell-target.json ]] || lacuna prune --model "$dense" --data "$corpus" --method gradual \
+    [[ $runs != *" target "* || -f $out/$cell-target.json ]] || lacuna prune --model "$dense" --data "$corpus" \
+        --method gradual \
         --target-sparsity "$target" --steps "$prune_steps" --seed 1 --threads 1 --out "$out/$cell-target.safetensors" \
         --report-json "$out/$cell-target.json" > "$out/$cell-target.log" 2>&1
-    [[ -f $out/$cell-q90.json ]] || lacuna prune --model "$dense" --data "$corpus" --method gradual \
+    [[ $runs != *" q90 "* || -f $out/$cell-q90.json ]] || lacuna prune --model "$dense" --data "$corpus" \
+        --method gradual \
         --steps "$q90_steps" --seed 1 --threads 1 --out "$out/$cell-q90.safetensors" \
         --report-json "$out/$cell-q90.json" > "$out/$cell-q90.log" 2>&1
 }

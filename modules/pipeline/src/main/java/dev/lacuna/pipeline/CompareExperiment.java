@@ -209,11 +209,9 @@ public final class CompareExperiment {
         if (progress != null) {
             // Every run is recorded in the reports now: the checkpoints could only resume into the same result.
             deleteQuietly(CompareProgress.file(outDir));
-            if (!saveModels) {
-                for (CellType cell : widthCells()) {
-                    for (int width : settings.widths()) {
-                        deleteQuietly(modelFile("dense-" + cell.id() + "-" + width));
-                    }
+            for (CellType cell : widthCells()) {
+                for (int width : settings.widths()) {
+                    deleteQuietly(modelFile("dense-" + cell.id() + "-" + width + "-start"));
                 }
             }
         }
@@ -499,34 +497,50 @@ public final class CompareExperiment {
     }
 
     /**
-     * Trains the dense model of one width and, unless it is the narrowest, prunes a copy of it gradually. When
-     * resuming, runs already recorded are taken as they are; the dense model a pending pruning run needs is then
-     * read back from {@code outDir/dense-<cell>-<hidden>.safetensors}, which a resumable experiment writes for every
-     * width but the narrowest.
+     * Trains the dense model of one width and, unless it is the narrowest, a gradually pruned one, on equal budgets
+     * (N17 §4 compares models trained for the same number of steps): the dense model trains W steps
+     * ({@code --width-steps}) at the dense rate and then S steps ({@code --steps}) with the fine-tuning settings,
+     * while the pruned one starts from the dense model's W-step state and is pruned over those same S steps. So
+     * every model of the sweep has trained W + S steps, and a pair compares like with like.
+     *
+     * <p>When resuming, runs already recorded are taken as they are; the W-step model a pending pruning run needs is
+     * then read back from {@code outDir/dense-<cell>-<hidden>-start.safetensors}, which a resumable experiment
+     * writes for every width but the narrowest.
      */
     private boolean widthRuns(CellType cell, int width, int index, int count, CompareReport report) {
         Architecture arch = widthArchitecture(cell, width);
         String label = cell.id() + "-" + width;
         String denseKey = "dense-" + label;
+        String startKey = denseKey + "-start";
+        boolean pruned = width != settings.widths().get(0);
         List<RunRecord> saved = progress == null ? null : progress.widthRuns;
-        Model model = null;
+        Model[] start = new Model[1];
         RunRecord denseRun = finished(report.widthRuns().size(), saved);
         if (denseRun == null) {
             try {
-                model = Model.initialize(arch, dense.vocabulary(), settings.fineTune().seed());
-                TrainConfig config = settings.fineTune().toBuilder().steps(settings.widthDenseSteps())
+                Model model = Model.initialize(arch, dense.vocabulary(), settings.fineTune().seed());
+                TrainConfig pretraining = settings.fineTune().toBuilder().steps(settings.widthDenseSteps())
                         .lr(settings.denseLr()).build();
-                StagedTraining training = new StagedTraining(model, corpus, List.of(new Stage(null, config)),
-                        stage -> listener.onRun("dense " + label, index, count));
+                // StagedTraining asks for a stage's listener while the model holds that stage's starting weights,
+                // also when it resumes inside the stage: stage 2 starts from the W-step model.
+                StagedTraining training = new StagedTraining(model, corpus,
+                        List.of(new Stage(null, pretraining), new Stage(null, settings.fineTune())), stage -> {
+                            if (stage == 2 && pruned) {
+                                start[0] = model.copy();
+                                if (progress != null) {
+                                    writeModel(startKey, start[0], Double.NaN);
+                                }
+                            }
+                            return listener.onRun("dense " + label + (stage == 1 ? "" : " continued"), index,
+                                    count);
+                        });
                 checkpoint(training, denseKey, "dense " + label);
                 TrainResult result = training.run().training();
                 List<RunRecord.Point> history = new ArrayList<>();
                 for (TrainResult.Point p : result.history()) {
                     history.add(new RunRecord.Point(p.step() + 1, 0, 0, p.bpcVal()));
                 }
-                if (saveModels || progress != null && width != settings.widths().get(0)) {
-                    writeModel(denseKey, model, result.bpcVal());
-                }
+                saveModel(denseKey, model, result.bpcVal());
                 denseRun = record("dense", model, null, result.bpcVal(), result.steps(), result.trainSeconds(),
                         history);
             } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
@@ -540,20 +554,19 @@ public final class CompareExperiment {
         if (!denseRun.finished()) {
             return false;
         }
-        if (width == settings.widths().get(0)) {
+        if (!pruned) {
             return true;
         }
         String sparseKey = PruningMethod.GRADUAL.id() + "-" + label;
         RunRecord sparseRun = finished(report.widthRuns().size(), saved);
         if (sparseRun == null) {
             try {
-                if (model == null) {
-                    model = ModelCheckpoint.load(modelFile(denseKey));
-                }
+                Model model = start[0] != null ? start[0] : ModelCheckpoint.load(modelFile(startKey));
                 GradualPruningPolicy policy = gradualPolicy(model, settings.fineTune().steps());
-                sparseRun = train(PruningMethod.GRADUAL.id(), sparseKey, model.copy(), denseRun.bpcVal(),
-                        List.of(new Stage(policy, settings.fineTune())), policy.predictedSparsity(), index + 1, count,
-                        0);
+                RunRecord pruning = train(PruningMethod.GRADUAL.id(), sparseKey, model.copy(),
+                        bpcAt(denseRun, settings.widthDenseSteps()), List.of(new Stage(policy, settings.fineTune())),
+                        policy.predictedSparsity(), index + 1, count, 0);
+                sparseRun = fromScratch(pruning, denseRun, settings.widthDenseSteps());
             } catch (LacunaException | IllegalArgumentException | IllegalStateException e) {
                 listener.onFailure("gradual " + label, e.getMessage());
                 sparseRun = RunRecord.failed(PruningMethod.GRADUAL.id(), cell.id(), arch.layers(), width,
@@ -563,6 +576,36 @@ public final class CompareExperiment {
         }
         report.addWidthRun(sparseRun);
         return sparseRun.finished();
+    }
+
+    /** The held-out bpc a run recorded after {@code step} steps, NaN if it did not evaluate there. */
+    private static double bpcAt(RunRecord run, long step) {
+        return run.history().stream().filter(p -> p.step() == step).mapToDouble(RunRecord.Point::bpcVal)
+                .findFirst().orElse(Double.NaN);
+    }
+
+    /**
+     * A pruning run of the sweep counted from scratch, like its dense partner: the W pre-training steps (and their
+     * share of the dense run's seconds, in proportion to steps) come first, then the run's own history.
+     */
+    private static RunRecord fromScratch(RunRecord pruning, RunRecord denseRun, long pretrainingSteps) {
+        double pretrainingSeconds = denseRun.trainSeconds() * pretrainingSteps / denseRun.trainSteps();
+        List<RunRecord.Point> history = new ArrayList<>();
+        for (RunRecord.Point p : denseRun.history()) {
+            if (p.step() <= pretrainingSteps) {
+                history.add(p);
+            }
+        }
+        for (RunRecord.Point p : pruning.history()) {
+            if (p.step() > 0) {
+                history.add(new RunRecord.Point(pretrainingSteps + p.step(), p.sparsity(), p.threshold(),
+                        p.bpcVal()));
+            }
+        }
+        return new RunRecord(pruning.method(), pruning.cell(), pruning.layers(), pruning.hidden(), pruning.params(),
+                pruning.paramsNonzero(), pruning.sparsity(), pruning.sparsityPredicted(), pruning.bpcVal(),
+                pretrainingSteps + pruning.trainSteps(), pretrainingSeconds + pruning.trainSeconds(), pruning.sizes(),
+                history, pruning.error());
     }
 
     private void finishWidthRun(RunRecord run, String key) {

@@ -75,7 +75,8 @@ final class StagedTraining {
 
     /**
      * @param model     trained in place, from the first stage on
-     * @param listeners the progress listener of each stage (1-based)
+     * @param listeners the progress listener of each stage (1-based), asked for as the stage begins, while the
+     *                  model holds that stage's starting weights, also when a run resumes inside the stage
      */
     StagedTraining(Model model, CharCorpus corpus, List<Stage> stages, IntFunction<TrainingListener> listeners) {
         this.model = model;

@@ -109,6 +109,16 @@ class CompareExperimentTest {
         assertEquals(16, pairs.get(0).get("wide_hidden").asInt());
         assertEquals(4, pairs.get(0).get("narrow_hidden").asInt());
         assertEquals(3, json.get("width_runs").size());
+        // Equal budgets: every model of the sweep trained 30 + 40 steps, the pruned one from the dense one's 30-step
+        // state, where its history continues the dense run's.
+        for (JsonNode run : json.get("width_runs")) {
+            assertEquals(70, run.get("train_steps").asLong(), run.toString());
+        }
+        JsonNode denseWide = json.get("width_runs").get(1);
+        JsonNode sparseWide = json.get("width_runs").get(2);
+        assertEquals("gradual", sparseWide.get("method").asText());
+        assertEquals(bpcAt(denseWide, 30), bpcAt(sparseWide, 30));
+        assertTrue(Double.isFinite(bpcAt(sparseWide, 30)));
 
         String html = Files.readString(out.resolve(ReportFiles.HTML));
         assertEquals(4, count(html, "<svg"), "sparsity, threshold, bpc and Pareto plots");
@@ -203,5 +213,14 @@ class CompareExperimentTest {
             files.forEach(f -> names.add(f.getFileName().toString()));
         }
         assertEquals(Set.of(ReportFiles.JSON, ReportFiles.MARKDOWN, ReportFiles.HTML), names);
+    }
+
+    private static double bpcAt(JsonNode run, long step) {
+        for (JsonNode p : run.get("history")) {
+            if (p.get("step").asLong() == step) {
+                return p.get("bpc_val").asDouble();
+            }
+        }
+        return Double.NaN;
     }
 }

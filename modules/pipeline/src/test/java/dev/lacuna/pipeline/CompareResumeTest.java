@@ -124,15 +124,33 @@ class CompareResumeTest {
                 false));
         assertTrue(started.contains("gradual from 30"), started::toString);
         assertTrue(started.contains("dense gru-16"), started::toString);
-        assertTrue(Files.exists(out.resolve("dense-gru-16.safetensors")), "the sweep's pruning run needs it");
+        assertTrue(Files.exists(out.resolve("dense-gru-16-start.safetensors")), "the sweep's pruning run needs it");
 
         List<String> resumed = new ArrayList<>();
         CompareExperiment.run(dense, text, corpus, settings, out, stopping("none", -1, resumed),
                 CompressedSizeHook.NOT_AVAILABLE, new Checkpoints(5, true), false);
         assertEquals(List.of("gradual", "gradual from 25"), resumed);
         assertEquals(withoutTimes(referenceDir), withoutTimes(out));
-        assertFalse(Files.exists(out.resolve("dense-gru-16.safetensors")), "kept for resuming only");
+        assertFalse(Files.exists(out.resolve("dense-gru-16-start.safetensors")), "kept for resuming only");
         assertFalse(Files.exists(out.resolve("gradual.safetensors")), "models are kept only when asked");
+    }
+
+    @Test
+    void interruptedWhileADenseModelOfTheSweepContinuesResumesToTheSameReport() throws IOException {
+        Path out = Files.createTempDirectory(referenceDir.getParent(), "continued");
+        assertThrows(Interrupted.class, () -> CompareExperiment.run(dense, text, corpus, settings, out,
+                stopping("dense gru-16 continued", 12, new ArrayList<>()), CompressedSizeHook.NOT_AVAILABLE,
+                new Checkpoints(5, false), false));
+        assertTrue(Files.exists(out.resolve("dense-gru-16-start.safetensors")), "the sweep's pruning run needs it");
+
+        // The resumed process takes the pruning run's starting point from the resumed dense run, not from the file.
+        Files.delete(out.resolve("dense-gru-16-start.safetensors"));
+        List<String> resumed = new ArrayList<>();
+        CompareExperiment.run(dense, text, corpus, settings, out, stopping("none", -1, resumed),
+                CompressedSizeHook.NOT_AVAILABLE, new Checkpoints(5, true), false);
+        assertTrue(resumed.contains("dense gru-16 continued"), resumed::toString);
+        assertFalse(resumed.contains("dense gru-16"), "the finished pre-training is not run again: " + resumed);
+        assertEquals(withoutTimes(referenceDir), withoutTimes(out));
     }
 
     @Test

@@ -3,7 +3,6 @@ package dev.lacuna.train.nn;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import dev.lacuna.core.Activations;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -67,25 +66,6 @@ abstract sealed class Block permits Block.F32, Block.F64 {
     /** Sets {@code count} elements from {@code from} to zero. */
     abstract void zero(int from, int count);
 
-    /** Copies {@code count} elements from {@code from} into {@code row[rowFrom, rowFrom + count)}. */
-    abstract void load(int from, double[] row, int rowFrom, int count);
-
-    /**
-     * Copies {@code row[rowFrom, rowFrom + count)} to the elements from {@code from}, and leaves in the row exactly
-     * what was stored (rounded to float for a float32 block), so later arithmetic on the row uses the values that
-     * the backward pass will read.
-     */
-    abstract void store(int from, double[] row, int rowFrom, int count);
-
-    /**
-     * Replaces {@code row[from, from + count)} by the logistic sigmoid {@code 1 / (1 + e^{−x})} of each value taken
-     * in this block's precision; the results are representable in it.
-     */
-    abstract void sigmoid(double[] row, int from, int count);
-
-    /** As {@link #sigmoid}, for the hyperbolic tangent. */
-    abstract void tanh(double[] row, int from, int count);
-
     /** Copies {@code count} elements from {@code src} at {@code srcFrom} to this block at {@code from}. */
     final void copy(Block src, int srcFrom, int from, int count) {
         for (int k = 0; k < count; k++) {
@@ -96,9 +76,6 @@ abstract sealed class Block permits Block.F32, Block.F64 {
     static final class F32 extends Block {
         private final FloatPointer pointer;
         private final FloatBuffer buffer;
-        /** Float copies of a row for bulk transfers and {@link Activations}; grown on demand. */
-        private float[] values = new float[0];
-        private float[] work = new float[0];
 
         private F32(int length) {
             this(new FloatPointer(length), length);
@@ -153,62 +130,6 @@ abstract sealed class Block permits Block.F32, Block.F64 {
         void store(int from, float[] row, int rowFrom, int count) {
             buffer.put(from, row, rowFrom, count);
         }
-
-        @Override
-        void load(int from, double[] row, int rowFrom, int count) {
-            buffer.get(from, floats(count), 0, count);
-            for (int k = 0; k < count; k++) {
-                row[rowFrom + k] = values[k];
-            }
-        }
-
-        @Override
-        void store(int from, double[] row, int rowFrom, int count) {
-            float[] v = floats(count);
-            for (int k = 0; k < count; k++) {
-                v[k] = (float) row[rowFrom + k];
-                row[rowFrom + k] = v[k];
-            }
-            buffer.put(from, v, 0, count);
-        }
-
-        /**
-         * Through the SIMD-friendly {@link Activations} (within 2.5e-7 relative of the exact value): with
-         * {@code Math.exp} in double the gate nonlinearities took a fifth of an LSTM training step.
-         */
-        @Override
-        void sigmoid(double[] row, int from, int count) {
-            Activations.sigmoid(narrow(row, from, count), 0, count, work);
-            widen(row, from, count);
-        }
-
-        @Override
-        void tanh(double[] row, int from, int count) {
-            Activations.tanh(narrow(row, from, count), 0, count, work);
-            widen(row, from, count);
-        }
-
-        private float[] narrow(double[] row, int from, int count) {
-            float[] v = floats(count);
-            for (int k = 0; k < count; k++) {
-                v[k] = (float) row[from + k];
-            }
-            return v;
-        }
-
-        private void widen(double[] row, int from, int count) {
-            for (int k = 0; k < count; k++) {
-                row[from + k] = values[k];
-            }
-        }
-
-        private float[] floats(int count) {
-            if (values.length < count) {
-                values = new float[count];
-                work = new float[count];
-            }
-            return values;
-        }
     }
 
     static final class F64 extends Block {
@@ -253,26 +174,30 @@ abstract sealed class Block permits Block.F32, Block.F64 {
             }
         }
 
-        @Override
+        /** Copies {@code count} elements from {@code from} into {@code row[rowFrom, rowFrom + count)}. */
         void load(int from, double[] row, int rowFrom, int count) {
             buffer.get(from, row, rowFrom, count);
         }
 
-        @Override
+        /** Copies {@code row[rowFrom, rowFrom + count)} to the elements from {@code from}. */
         void store(int from, double[] row, int rowFrom, int count) {
             buffer.put(from, row, rowFrom, count);
         }
 
-        /** In double with {@code Math.exp}: this precision serves the gradient checks, where exactness matters. */
-        @Override
+        /**
+         * Replaces {@code row[from, from + count)} by the logistic sigmoid {@code 1 / (1 + e^{−x})}, with
+         * {@code Math.exp} in double: this precision serves the gradient checks, where exactness matters.
+         */
         void sigmoid(double[] row, int from, int count) {
             for (int k = from; k < from + count; k++) {
                 row[k] = 1 / (1 + Math.exp(-row[k]));
             }
         }
 
-        /** tanh through one exp (Math.tanh is not an intrinsic on JDK 17); exp of a non-positive argument cannot overflow. */
-        @Override
+        /**
+         * As {@link #sigmoid}, for tanh, through one exp (Math.tanh is not an intrinsic on JDK 17); exp of a
+         * non-positive argument cannot overflow.
+         */
         void tanh(double[] row, int from, int count) {
             for (int k = from; k < from + count; k++) {
                 double x = row[k];

@@ -355,9 +355,8 @@ public final class CharRnnNetwork {
 
     // The element-wise parts of a step work on one batch row at a time, copied into heap arrays: loops over arrays
     // compile to SIMD code, while element access to the native blocks stays scalar and checks the buffer on every
-    // call (this took an LSTM training step from 335 to 281 ms with the activations below). Float32 networks use
-    // float rows (FloatRows), float64 ones double rows, where Block.store leaves each row holding exactly the stored
-    // values so that the forward pass computes with what backward reads.
+    // call. Float32 networks (training) use float rows (FloatRows) and the vectorised Activations; float64 networks
+    // (the gradient checks) use double rows and Math.exp. Each row function has one variant per precision.
 
     private void rnnStep(int ld, int l, int d, int t, double[] bias) {
         boolean relu = arch.activation() == RnnActivation.RELU;
@@ -380,14 +379,14 @@ public final class CharRnnNetwork {
                 floats(ws.out[l]).store(y, state, hidden);
             } else {
                 double[] state = ws.units[0];
-                ws.gates[ld].load(z, state, 0, hidden);
+                doubles(ws.gates[ld]).load(z, state, 0, hidden);
                 for (int j = 0; j < hidden; j++) {
                     state[j] = relu ? Math.max(state[j] + bias[j], 0) : state[j] + bias[j];
                 }
                 if (!relu) {
-                    ws.out[l].tanh(state, 0, hidden);
+                    doubles(ws.out[l]).tanh(state, 0, hidden);
                 }
-                ws.out[l].store(y, state, 0, hidden);
+                doubles(ws.out[l]).store(y, state, 0, hidden);
             }
         }
     }
@@ -413,7 +412,7 @@ public final class CharRnnNetwork {
     }
 
     private void lstmRow(int ld, int l, int z, int cellPrevAt, int cellAt, int position, int y, double[] bias) {
-        Block gates = ws.gates[ld];
+        Block.F64 gates = doubles(ws.gates[ld]);
         int h = hidden;
         double[] gate = ws.gateRow;
         double[] cellPrev = ws.units[0];
@@ -427,17 +426,17 @@ public final class CharRnnNetwork {
         gates.tanh(gate, 2 * h, h); // g
         gates.sigmoid(gate, 3 * h, h); // o
         gates.store(z, gate, 0, gateRows);
-        ws.cells[ld].load(cellPrevAt, cellPrev, 0, h);
+        doubles(ws.cells[ld]).load(cellPrevAt, cellPrev, 0, h);
         for (int j = 0; j < h; j++) {
             cell[j] = gate[h + j] * cellPrev[j] + gate[j] * gate[2 * h + j];
         }
-        ws.cells[ld].store(cellAt, cell, 0, h);
-        ws.tanhCells[ld].tanh(cell, 0, h);
-        ws.tanhCells[ld].store(position, cell, 0, h);
+        doubles(ws.cells[ld]).store(cellAt, cell, 0, h);
+        doubles(ws.tanhCells[ld]).tanh(cell, 0, h);
+        doubles(ws.tanhCells[ld]).store(position, cell, 0, h);
         for (int j = 0; j < h; j++) {
             state[j] = gate[3 * h + j] * cell[j];
         }
-        ws.out[l].store(y, state, 0, h);
+        doubles(ws.out[l]).store(y, state, 0, h);
     }
 
     /** {@link #lstmRow} in float32 (see {@link FloatRows}). */
@@ -513,20 +512,20 @@ public final class CharRnnNetwork {
         int z = (t * ws.batch + b) * gateRows;
         double[] gate = ws.gateRow;
         double[] recurrent = ws.recurrentRow;
-        ws.gates[ld].load(z, gate, 0, 2 * h);
-        ws.recurrentProduct.load(b * gateRows, recurrent, 0, 2 * h);
+        doubles(ws.gates[ld]).load(z, gate, 0, 2 * h);
+        doubles(ws.recurrentProduct).load(b * gateRows, recurrent, 0, 2 * h);
         for (int j = 0; j < 2 * h; j++) {
             gate[j] += bias[j] + recurrent[j];
         }
-        ws.gates[ld].sigmoid(gate, 0, 2 * h);
-        ws.gates[ld].store(z, gate, 0, 2 * h);
+        doubles(ws.gates[ld]).sigmoid(gate, 0, 2 * h);
+        doubles(ws.gates[ld]).store(z, gate, 0, 2 * h);
         if (!arch.linearBeforeReset()) {
             double[] previous = ws.units[0];
-            ws.out[l].load(hp, previous, 0, h);
+            doubles(ws.out[l]).load(hp, previous, 0, h);
             for (int j = 0; j < h; j++) {
                 previous[j] *= gate[j];
             }
-            ws.resetHidden[ld].store((t * ws.batch + b) * h, previous, 0, h);
+            doubles(ws.resetHidden[ld]).store((t * ws.batch + b) * h, previous, 0, h);
         }
     }
 
@@ -566,24 +565,24 @@ public final class CharRnnNetwork {
         double[] gate = ws.gateRow;
         double[] candidate = ws.units[1];
         double[] state = ws.units[2];
-        ws.gates[ld].load(z, gate, 0, gateRows);
+        doubles(ws.gates[ld]).load(z, gate, 0, gateRows);
         // W_hn h + b_hn, or W_hn (r ⊙ h) + b_hn, kept for backward
-        ws.recurrentProduct.load(b * gateRows + 2 * h, candidate, 0, h);
+        doubles(ws.recurrentProduct).load(b * gateRows + 2 * h, candidate, 0, h);
         for (int j = 0; j < h; j++) {
             candidate[j] += candidateBias[j];
         }
-        ws.candidateRecurrent[ld].store((t * ws.batch + b) * h, candidate, 0, h);
+        doubles(ws.candidateRecurrent[ld]).store((t * ws.batch + b) * h, candidate, 0, h);
         boolean linearBeforeReset = arch.linearBeforeReset();
         for (int j = 0; j < h; j++) {
             gate[2 * h + j] += bias[2 * h + j] + (linearBeforeReset ? gate[j] * candidate[j] : candidate[j]);
         }
-        ws.gates[ld].tanh(gate, 2 * h, h);
-        ws.gates[ld].store(z + 2 * h, gate, 2 * h, h);
-        ws.out[l].load(hp, state, 0, h);
+        doubles(ws.gates[ld]).tanh(gate, 2 * h, h);
+        doubles(ws.gates[ld]).store(z + 2 * h, gate, 2 * h, h);
+        doubles(ws.out[l]).load(hp, state, 0, h);
         for (int j = 0; j < h; j++) {
             state[j] = gate[2 * h + j] + gate[h + j] * (state[j] - gate[2 * h + j]);
         }
-        ws.out[l].store((outRow(t) + b) * outWidth() + d * h, state, 0, h);
+        doubles(ws.out[l]).store((outRow(t) + b) * outWidth() + d * h, state, 0, h);
     }
 
     /** {@link #gruOutput} in float32 (see {@link FloatRows}). */
@@ -785,8 +784,8 @@ public final class CharRnnNetwork {
      */
     private void outputGradient(int l, int d, int t, int b, double[] row) {
         double[] carry = ws.units[5];
-        ws.dOut[l].load((t * ws.batch + b) * outWidth() + d * hidden, row, 0, hidden);
-        ws.dh.load(b * hidden, carry, 0, hidden);
+        doubles(ws.dOut[l]).load((t * ws.batch + b) * outWidth() + d * hidden, row, 0, hidden);
+        doubles(ws.dh).load(b * hidden, carry, 0, hidden);
         for (int j = 0; j < hidden; j++) {
             row[j] += carry[j];
         }
@@ -820,13 +819,13 @@ public final class CharRnnNetwork {
             } else {
                 double[] state = ws.units[0];
                 double[] dState = ws.units[1];
-                ws.out[l].load(y, state, 0, hidden);
+                doubles(ws.out[l]).load(y, state, 0, hidden);
                 outputGradient(l, d, t, b, dState);
                 for (int j = 0; j < hidden; j++) {
                     double h = state[j];
                     dState[j] *= relu ? (h > 0 ? 1 : 0) : 1 - h * h;
                 }
-                ws.dGates[ld].store(z, dState, 0, hidden);
+                doubles(ws.dGates[ld]).store(z, dState, 0, hidden);
             }
         }
     }
@@ -853,10 +852,10 @@ public final class CharRnnNetwork {
         double[] cellPrev = ws.units[1];
         double[] dState = ws.units[2];
         double[] dCellCarry = ws.units[3];
-        ws.gates[ld].load(z, gate, 0, gateRows);
-        ws.tanhCells[ld].load(position, tanhCell, 0, h);
-        ws.cells[ld].load(cellPrevAt, cellPrev, 0, h);
-        ws.dc.load(b * h, dCellCarry, 0, h);
+        doubles(ws.gates[ld]).load(z, gate, 0, gateRows);
+        doubles(ws.tanhCells[ld]).load(position, tanhCell, 0, h);
+        doubles(ws.cells[ld]).load(cellPrevAt, cellPrev, 0, h);
+        doubles(ws.dc).load(b * h, dCellCarry, 0, h);
         outputGradient(l, d, t, b, dState);
         for (int j = 0; j < h; j++) {
             double i = gate[j];
@@ -872,8 +871,8 @@ public final class CharRnnNetwork {
             dGate[3 * h + j] = dState[j] * tc * o * (1 - o);
             dCellCarry[j] = dCell * f;
         }
-        ws.dGates[ld].store(z, dGate, 0, gateRows);
-        ws.dc.store(b * h, dCellCarry, 0, h);
+        doubles(ws.dGates[ld]).store(z, dGate, 0, gateRows);
+        doubles(ws.dc).store(b * h, dCellCarry, 0, h);
     }
 
     /** {@link #lstmRowBackward} in float32 (see {@link FloatRows}). */
@@ -960,11 +959,11 @@ public final class CharRnnNetwork {
         double[] candidate = ws.units[1];
         double[] dState = ws.units[2];
         double[] dPrevious = ws.units[3];
-        ws.gates[ld].load(z, gate, 0, gateRows);
-        ws.out[l].load(hp, state, 0, h);
+        doubles(ws.gates[ld]).load(z, gate, 0, gateRows);
+        doubles(ws.out[l]).load(hp, state, 0, h);
         outputGradient(l, d, t, b, dState);
         if (linearBeforeReset) {
-            ws.candidateRecurrent[ld].load((t * ws.batch + b) * h, candidate, 0, h);
+            doubles(ws.candidateRecurrent[ld]).load((t * ws.batch + b) * h, candidate, 0, h);
         }
         for (int j = 0; j < h; j++) {
             double r = gate[j];
@@ -985,10 +984,10 @@ public final class CharRnnNetwork {
             }
         }
         int from = linearBeforeReset ? 0 : h;
-        ws.dGates[ld].store(z + from, dGate, from, gateRows - from);
-        ws.dh.store(b * h, dPrevious, 0, h);
+        doubles(ws.dGates[ld]).store(z + from, dGate, from, gateRows - from);
+        doubles(ws.dh).store(b * h, dPrevious, 0, h);
         if (linearBeforeReset) {
-            ws.dRecurrent[ld].store(z, dRecurrent, 0, gateRows);
+            doubles(ws.dRecurrent[ld]).store(z, dRecurrent, 0, gateRows);
         }
     }
 
@@ -1045,17 +1044,17 @@ public final class CharRnnNetwork {
         double[] state = ws.units[0];
         double[] dPrevious = ws.units[3];
         double[] dResetHidden = ws.units[4];
-        ws.gates[ld].load(z, gate, 0, h);
-        ws.out[l].load(hp, state, 0, h);
-        ws.scratch.load(b * h, dResetHidden, 0, h);
-        ws.dh.load(b * h, dPrevious, 0, h);
+        doubles(ws.gates[ld]).load(z, gate, 0, h);
+        doubles(ws.out[l]).load(hp, state, 0, h);
+        doubles(ws.scratch).load(b * h, dResetHidden, 0, h);
+        doubles(ws.dh).load(b * h, dPrevious, 0, h);
         for (int j = 0; j < h; j++) {
             double r = gate[j];
             dGate[j] = dResetHidden[j] * state[j] * r * (1 - r);
             dPrevious[j] += dResetHidden[j] * r;
         }
-        ws.dGates[ld].store(z, dGate, 0, h);
-        ws.dh.store(b * h, dPrevious, 0, h);
+        doubles(ws.dGates[ld]).store(z, dGate, 0, h);
+        doubles(ws.dh).store(b * h, dPrevious, 0, h);
     }
 
     /** {@link #gruResetRowBackward} in float32 (see {@link FloatRows}). */
@@ -1121,11 +1120,16 @@ public final class CharRnnNetwork {
         return (Block.F32) block;
     }
 
+    private static Block.F64 doubles(Block block) {
+        return (Block.F64) block;
+    }
+
     /**
-     * Heap rows for the float32 variants of the row functions. Training runs in float32, and there double rows cost
-     * a conversion on every load and store (0.27 ns per element against 0.09 ns for a plain copy, measured) and half
-     * the SIMD width: the float rows made an LSTM training step 12% faster. The double-row functions remain for
-     * float64, the gradient checks' precision; {@code FloatPathTest} holds the two paths within float32 roundoff.
+     * Heap rows for the float32 variants of the row functions: compared with double rows they need no conversion at
+     * each load and store (0.27 ns per element against 0.09 ns for a plain copy, measured), use twice the SIMD lanes
+     * and feed {@link Activations} directly; an LSTM training step took 281 ms with double rows and 253 ms with these.
+     * The double-row functions serve float64, the gradient checks' precision; {@code FloatPathTest} holds the two
+     * variants within float32 roundoff of each other.
      */
     private static final class FloatRows {
         final float[] gate;

@@ -71,8 +71,8 @@ final class CompareCommand implements Callable<Integer> {
             + " (default: the model's cell).")
     List<String> cells;
 
-    @Option(names = "--width-steps", paramLabel = "S", description = "Training steps of each dense sweep model"
-            + " (default --steps).")
+    @Option(names = "--width-steps", paramLabel = "W", description = "Dense pre-training steps of each sweep model"
+            + " (default --steps); every sweep model then trains --steps more, pruned or not.")
     Long widthSteps;
 
     @Option(names = "--han-rounds", paramLabel = "K", defaultValue = "3", description = "Han's prune-retrain rounds"

@@ -399,14 +399,14 @@ public final class CharRnnNetwork {
         }
         for (int b = 0; b < ws.batch; b++) {
             int z = (t * ws.batch + b) * gateRows;
-            int cellPrev = (previousRow(t, d) + b) * hidden;
-            int cell = (outRow(t) + b) * hidden;
+            int cellPrevAt = (previousRow(t, d) + b) * hidden;
+            int cellAt = (outRow(t) + b) * hidden;
             int position = (t * ws.batch + b) * hidden;
             int y = (outRow(t) + b) * outWidth() + d * hidden;
             if (floats != null) {
-                lstmRowFloat(ld, l, z, cellPrev, cell, position, y);
+                lstmRowFloat(ld, l, z, cellPrevAt, cellAt, position, y);
             } else {
-                lstmRow(ld, l, z, cellPrev, cell, position, y, bias);
+                lstmRow(ld, l, z, cellPrevAt, cellAt, position, y, bias);
             }
         }
     }
@@ -835,11 +835,11 @@ public final class CharRnnNetwork {
         for (int b = 0; b < ws.batch; b++) {
             int z = (t * ws.batch + b) * gateRows;
             int position = (t * ws.batch + b) * hidden;
-            int cellPrev = (previousRow(t, d) + b) * hidden;
+            int cellPrevAt = (previousRow(t, d) + b) * hidden;
             if (ws.floats != null) {
-                lstmRowBackwardFloat(ld, l, d, t, b, z, position, cellPrev);
+                lstmRowBackwardFloat(ld, l, d, t, b, z, position, cellPrevAt);
             } else {
-                lstmRowBackward(ld, l, d, t, b, z, position, cellPrev);
+                lstmRowBackward(ld, l, d, t, b, z, position, cellPrevAt);
             }
         }
     }

@@ -334,6 +334,13 @@ public final class CharRnnNetwork {
         double[] candidateBias = cell == CellType.GRU
                 ? java.util.Arrays.copyOfRange(vector(Architecture.biasHh(l, d == 1), gateRows), 2 * hidden, gateRows)
                 : null;
+        if (ws.floats != null) {
+            // once per layer and direction, not per step: the float rows' copy of the biases
+            ws.floats.setBias(bias);
+            if (candidateBias != null) {
+                ws.floats.setCandidateBias(candidateBias);
+            }
+        }
         for (int step = 0; step < ws.time; step++) {
             int t = d == 0 ? step : ws.time - 1 - step;
             Mat hPrev = Blas.mat(ws.out[l], previousRow(t, d) * outWidth() + d * hidden, outWidth());
@@ -361,9 +368,6 @@ public final class CharRnnNetwork {
     private void rnnStep(int ld, int l, int d, int t, double[] bias) {
         boolean relu = arch.activation() == RnnActivation.RELU;
         FloatRows floats = ws.floats;
-        if (floats != null) {
-            floats.setBias(bias);
-        }
         for (int b = 0; b < ws.batch; b++) {
             int z = (t * ws.batch + b) * hidden;
             int y = (outRow(t) + b) * outWidth() + d * hidden;
@@ -394,9 +398,6 @@ public final class CharRnnNetwork {
     /** Gate activations (kept in the gate buffer for backward), c = f⊙c' + i⊙g, h = o⊙tanh(c). */
     private void lstmStep(int ld, int l, int d, int t, double[] bias) {
         FloatRows floats = ws.floats;
-        if (floats != null) {
-            floats.setBias(bias);
-        }
         for (int b = 0; b < ws.batch; b++) {
             int z = (t * ws.batch + b) * gateRows;
             int cellPrevAt = (previousRow(t, d) + b) * hidden;
@@ -477,10 +478,6 @@ public final class CharRnnNetwork {
         int h = hidden;
         boolean linearBeforeReset = arch.linearBeforeReset();
         FloatRows floats = ws.floats;
-        if (floats != null) {
-            floats.setBias(bias);
-            floats.setCandidateBias(candidateBias);
-        }
         // linear_before_reset: the whole recurrent product at once and one pass; otherwise r and z first, then
         // W_hn (r ⊙ h) needs a second product and a second pass
         Blas.gemm(false, true, ws.batch, linearBeforeReset ? gateRows : 2 * h, h, 1, hPrev, wHh, 0,

@@ -6,9 +6,11 @@
 #                                          1 fork, 2 x 1 s warm-up, 3 x 1 s measurement, plus the demo LSTM step
 #   FULL=1 tools/bench-kernels.sh [OUT.md] the whole grid: 1760², 2560², 3072², 7680x2560 (GRU 3H x H),
 #                                          sparsity 0.8/0.9/0.95/0.98, batch 1/4/16 (about an hour on 2 cores)
+#   THREADS=1,2 tools/bench-kernels.sh     also time every kernel split over 2 threads (default 1)
 #   JMH_ARGS="..." overrides the JMH run options (e.g. "-wi 5 -i 10").
 #
-# The machine is shared: the short run keeps to a few minutes. Everything runs on one thread (ND4J/OpenBLAS too).
+# The machine is shared: the short run keeps to a few minutes. Each contender gets the same threads per product
+# (ND4J/OpenBLAS too); the plain-loop baseline always runs on one.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,13 +28,15 @@ for m in core io train runtime; do cp="$cp:$repo/modules/$m/target/classes"; don
 cp="$cp:$(cat "$bench/target/classpath.txt")"
 
 # libgomp spin-waits; one op thread and a passive wait keep ND4J honest on a shared machine (platform-notes.md).
-export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1
+threads="${THREADS:-1}"
+max_threads="$(tr ',' '\n' <<< "$threads" | sort -n | tail -1)"
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$max_threads"
 
 if [[ "${FULL:-0}" == "1" ]]; then
-    params=()
+    params=(-p threads="$threads")
     run_opts=(${JMH_ARGS:-})
 else
-    params=(-p shape=1760x1760,2560x2560 -p sparsity=0.9,0.95 -p batch=1)
+    params=(-p shape=1760x1760,2560x2560 -p sparsity=0.9,0.95 -p batch=1 -p threads="$threads")
     run_opts=(${JMH_ARGS:--f 1 -wi 2 -w 1s -i 3 -r 1s})
 fi
 

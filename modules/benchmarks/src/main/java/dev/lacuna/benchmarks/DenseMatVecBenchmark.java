@@ -39,6 +39,10 @@ public class DenseMatVecBenchmark {
     @Param({"1", "4", "16"})
     public int batch;
 
+    /** Threads per product for the runtime's dense kernel and OpenBLAS; the plain loop stays on one. */
+    @Param({"1"})
+    public int threads;
+
     int rows;
     int cols;
     float[] rowMajor;
@@ -55,7 +59,8 @@ public class DenseMatVecBenchmark {
         rows = s[0];
         cols = s[1];
         rowMajor = Matrices.weights(rows, cols, 0.0, 1);
-        dense = MatVec.of(rowMajor, null, rows, cols, KernelChoice.DENSE);
+        dense = MatVec.of(rowMajor, null, rows, cols, KernelChoice.DENSE, threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
         x = Matrices.vector(cols * batch, 2);
         y = new float[rows * batch];
         w = Nd4j.create(rowMajor, new long[] {rows, cols}, 'c');

@@ -37,6 +37,10 @@ public class SparseMatVecBenchmark {
     @Param({"1", "4", "16"})
     public int batch;
 
+    /** Threads per product (the runtime splits large products by rows). */
+    @Param({"1"})
+    public int threads;
+
     MatVec matrix;
     float[] x;
     float[] y;
@@ -44,7 +48,8 @@ public class SparseMatVecBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         int[] s = Matrices.shape(shape);
-        matrix = MatVec.of(Matrices.weights(s[0], s[1], sparsity, 1), null, s[0], s[1], KernelChoice.SPARSE);
+        matrix = MatVec.of(Matrices.weights(s[0], s[1], sparsity, 1), null, s[0], s[1], KernelChoice.SPARSE,
+                threads);
         x = Matrices.vector(s[1] * batch, 2);
         y = new float[s[0] * batch];
     }

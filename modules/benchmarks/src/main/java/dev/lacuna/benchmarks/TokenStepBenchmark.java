@@ -12,6 +12,7 @@ import dev.lacuna.train.nn.RnnState;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,6 +43,10 @@ public class TokenStepBenchmark {
     @Param({"0.0", "0.9", "0.95"})
     public double modelSparsity;
 
+    /** Threads per product for the runtime and OpenBLAS. */
+    @Param({"1"})
+    public int threads;
+
     CompiledModel auto;
     CompiledModel dense;
     RecurrentState autoState;
@@ -57,8 +62,9 @@ public class TokenStepBenchmark {
         Model model = ModelCheckpoint.load(Path.of(System.getProperty("lacuna.demo",
                 "testdata/demo/lstm-dense.safetensors")));
         pruneByMagnitude(model, modelSparsity);
-        auto = CompiledModel.of(model, KernelChoice.AUTO);
-        dense = CompiledModel.of(model, KernelChoice.DENSE);
+        auto = CompiledModel.of(model, KernelChoice.AUTO, threads);
+        dense = CompiledModel.of(model, KernelChoice.DENSE, threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
         autoState = auto.newState();
         denseState = dense.newState();
         vocab = model.architecture().vocabSize();

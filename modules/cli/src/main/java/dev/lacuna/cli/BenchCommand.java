@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -59,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "K", defaultValue = "1", description = "Seed of the token sequence.")
     long seed;
 
+    @Mixin
+    RuntimeThreadsOption threads;
+
     @Option(names = "--json", description = "Print the result as JSON on stdout.")
     boolean json;
 
@@ -76,18 +80,21 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw new InvalidOptionException("--warmup", "must not be negative, found " + warmup);
         }
+        int n = threads.threads();
         Model m = ModelFiles.read(model);
         Architecture arch = m.architecture();
         if (arch.bidirectional()) {
             throw new LacunaException(model + " is bidirectional: a cloze model has no next-token step to time");
         }
-        CompiledModel sparse = CompiledModel.of(m, KernelChoice.AUTO);
-        CompiledModel dense = CompiledModel.of(m, KernelChoice.DENSE);
+        CompiledModel sparse = CompiledModel.of(m, KernelChoice.AUTO, n);
+        CompiledModel dense = CompiledModel.of(m, KernelChoice.DENSE, n);
+        // every contender gets the same threads: a comparison of kernels, not of core counts
+        TrainingOptions.useBlasThreads(n);
         List<LatencyBenchmark.Contender> contenders = new ArrayList<>();
         contenders.add(new LatencyBenchmark.Contender(SPARSE, LatencyBenchmark.stepper(sparse)));
         contenders.add(new LatencyBenchmark.Contender(DENSE, LatencyBenchmark.stepper(dense)));
         contenders.add(new LatencyBenchmark.Contender(ND4J, new Nd4jStepper(m)));
-        OrtStepper ort = onnx != null ? new OrtStepper(onnx) : null;
+        OrtStepper ort = onnx != null ? new OrtStepper(onnx, n) : null;
         try {
             if (ort != null) {
                 contenders.add(new LatencyBenchmark.Contender(ORT, ort));
@@ -123,6 +130,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("tokens_per_round", tokens);
         r.put("rounds", rounds);
         r.put("warmup_rounds", warmup);
+        r.put("threads", threads.threads());
         ms.forEach((name, value) -> r.put(name + "_ms", value));
         ms.forEach((name, value) -> r.put(name + "_tokens_per_s", value == null ? null : 1000.0 / value));
         Double s = ms.get(SPARSE);
@@ -145,8 +153,9 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             out.println(Json.pretty(report));
         } else {
-            out.printf(Locale.ROOT, "%s: %s, sparsity %.1f%%, %d tokens x %d rounds (+%d warm-up), medians%n",
-                    model, report.get("architecture"), 100 * (double) report.get("sparsity"), tokens, rounds, warmup);
+            out.printf(Locale.ROOT, "%s: %s, sparsity %.1f%%, %d tokens x %d rounds (+%d warm-up), %d thread%s,"
+                    + " medians%n", model, report.get("architecture"), 100 * (double) report.get("sparsity"), tokens,
+                    rounds, warmup, threads.threads(), threads.threads() == 1 ? "" : "s");
             for (String name : List.of(SPARSE, DENSE, ORT, ND4J)) {
                 Double ms = (Double) report.get(name + "_ms");
                 if (ms == null) {

@@ -27,15 +27,15 @@ final class OrtStepper implements LatencyBenchmark.Stepper, AutoCloseable {
     private final String input;
     private final long[][] token = new long[1][1];
 
-    OrtStepper(Path file) {
+    /** @param threads ONNX Runtime's intra-op threads, as many as the Java runtime is given */
+    OrtStepper(Path file, int threads) {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(file, "does not exist or is not a file");
         }
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-            // one thread, like the Java runtime and ND4J here: a per-token comparison, not a core count
-            options.setIntraOpNumThreads(1);
+            options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
             session = env.createSession(file.toString(), options);
         } catch (OrtException e) {

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,6 +44,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Weight storage: per matrix by density (default), all sparse, or all dense.")
     String kernels;
 
+    @Mixin
+    RuntimeThreadsOption threads;
+
     @Option(names = "--json", description = "Print the result as JSON on stdout.")
     boolean json;
 
@@ -52,7 +56,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         KernelChoice choice = kernelChoice("--kernels", kernels);
-        CompiledModel runtime = CompiledModel.load(model, choice);
+        CompiledModel runtime = CompiledModel.load(model, choice, threads.threads());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("model", model.toString());
         result.put("kernels", choice.name().toLowerCase(Locale.ROOT));

@@ -58,9 +58,10 @@ class BenchCommandTest {
             Files.copy(in, onnx);
         }
         CliRun run = CliRun.of("bench", model.toString(), "--onnx", onnx.toString(), "--tokens", "4", "--rounds",
-                "2", "--warmup", "1", "--json");
+                "2", "--warmup", "1", "--threads", "2", "--json");
         assertEquals(0, run.exitCode(), run.toString());
         JsonNode json = new ObjectMapper().readTree(run.out());
+        assertEquals(2, json.get("threads").asInt());
         assertTrue(json.get("ort_dense_ms").asDouble() > 0, run.out());
         assertEquals(json.get("ort_dense_ms").asDouble() / json.get("runtime_sparse_ms").asDouble(),
                 json.get("speedup_sparse_vs_ort_dense").asDouble(), 1e-9);
@@ -74,6 +75,9 @@ class BenchCommandTest {
     void refusesBadOptionsFilesAndBidirectionalModels() throws Exception {
         assertEquals(2, CliRun.of("bench", model.toString(), "--tokens", "0").exitCode());
         assertEquals(2, CliRun.of("bench", model.toString(), "--rounds", "0").exitCode());
+        CliRun noThreads = CliRun.of("bench", model.toString(), "--threads", "0");
+        assertEquals(2, noThreads.exitCode(), noThreads.toString());
+        assertTrue(noThreads.err().contains("--threads"), noThreads.err());
 
         Path notOnnx = dir.resolve("not.onnx");
         Files.writeString(notOnnx, "hello");

@@ -61,6 +61,9 @@ class RunCommandTest {
         }
         CliRun plain = CliRun.of("run", model.toString(), "--text", "the ", "--generate", "30", "--seed", "5");
         assertEquals("the " + generated, plain.out().strip());
+        CliRun threads = CliRun.of("run", model.toString(), "--text", "the ", "--generate", "30", "--seed", "5",
+                "--threads", "2", "--json");
+        assertEquals(a.out(), threads.out(), "the thread count does not change the output");
     }
 
     @Test
@@ -73,6 +76,9 @@ class RunCommandTest {
         CliRun kernels = CliRun.of("run", model.toString(), "--text", TEXT, "--kernels", "fast");
         assertEquals(2, kernels.exitCode());
         assertTrue(kernels.err().contains("--kernels"), kernels.err());
+        CliRun threads = CliRun.of("run", model.toString(), "--text", TEXT, "--threads", "0");
+        assertEquals(2, threads.exitCode(), threads.toString());
+        assertTrue(threads.err().contains("--threads"), threads.err());
 
         Path corrupt = dir.resolve("corrupt.safetensors");
         Files.write(corrupt, new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9});

@@ -49,6 +49,7 @@ public final class CompiledModel {
     private final Architecture arch;
     private final Vocabulary vocabulary;
     private final KernelChoice choice;
+    private final int threads;
     private final int hidden;
     /** Row-major {@code [vocab, embed]}, or null for one-hot input. */
     private final float[] embedding;
@@ -76,10 +77,11 @@ public final class CompiledModel {
         float[] candidateBias;
     }
 
-    private CompiledModel(Model model, KernelChoice choice) {
+    private CompiledModel(Model model, KernelChoice choice, int threads) {
         this.arch = model.architecture();
         this.vocabulary = model.vocabulary();
         this.choice = choice;
+        this.threads = threads;
         this.hidden = arch.hiddenSize();
         this.embedding = arch.embedDim() > 0 ? masked(model, Architecture.EMBEDDING) : null;
         this.directions = new Direction[arch.layers()][arch.directions()];
@@ -97,12 +99,25 @@ public final class CompiledModel {
         return of(model, KernelChoice.AUTO);
     }
 
-    /** Compiles a model; the model is copied, later changes to it are not seen. */
+    /** Compiles a model for one thread; the model is copied, later changes to it are not seen. */
     public static CompiledModel of(Model model, KernelChoice choice) {
+        return of(model, choice, 1);
+    }
+
+    /**
+     * Compiles a model whose large products split their rows over up to {@code threads} threads: the calling thread
+     * and {@code threads - 1} helper threads shared by all models compiled for that count (daemon threads that park
+     * when idle). Products too small to gain stay on the calling thread. The results are the same for every thread
+     * count. The model is copied, later changes to it are not seen.
+     */
+    public static CompiledModel of(Model model, KernelChoice choice, int threads) {
         if (model == null || choice == null) {
             throw new IllegalArgumentException("model and choice must be given");
         }
-        return new CompiledModel(model, choice);
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be positive, found " + threads);
+        }
+        return new CompiledModel(model, choice, threads);
     }
 
     /**
@@ -112,7 +127,12 @@ public final class CompiledModel {
      * @throws dev.lacuna.core.BadFileException when the file is missing or corrupt
      */
     public static CompiledModel load(Path file, KernelChoice choice) {
-        return of(ModelFiles.read(file), choice);
+        return load(file, choice, 1);
+    }
+
+    /** Loads a model like {@link #load(Path, KernelChoice)} and compiles it for {@code threads} threads. */
+    public static CompiledModel load(Path file, KernelChoice choice, int threads) {
+        return of(ModelFiles.read(file), choice, threads);
     }
 
     private Direction compile(Model model, int layer, boolean reverse) {
@@ -125,7 +145,7 @@ public final class CompiledModel {
             dir.oneHot = OneHotInput.of(model.tensor(ih).data(), model.mask(ih), gateRows, arch.vocabSize(), choice);
         } else if (fuses(model, ih, hh, layer)) {
             dir.fused = FusedSparseMatrix.of(model.tensor(ih).data(), model.mask(ih), model.tensor(hh).data(),
-                    model.mask(hh), gateRows, arch.inputSize(layer), hidden);
+                    model.mask(hh), gateRows, arch.inputSize(layer), hidden, RowThreads.of(threads));
         } else {
             dir.input = matrix(model, ih, 0, gateRows);
         }
@@ -170,7 +190,8 @@ public final class CompiledModel {
         int hi = to * cols;
         boolean whole = lo == 0 && hi == data.length;
         return MatVec.of(whole ? data : java.util.Arrays.copyOfRange(data, lo, hi),
-                keep == null || whole ? keep : java.util.Arrays.copyOfRange(keep, lo, hi), to - from, cols, choice);
+                keep == null || whole ? keep : java.util.Arrays.copyOfRange(keep, lo, hi), to - from, cols, choice,
+                threads);
     }
 
     private static float[] masked(Model model, String name) {
@@ -196,6 +217,11 @@ public final class CompiledModel {
 
     public KernelChoice kernelChoice() {
         return choice;
+    }
+
+    /** Most threads one product uses. */
+    public int threads() {
+        return threads;
     }
 
     // ------------------------------------------------------------------------------------------- step API

@@ -23,9 +23,15 @@ final class FusedSparseMatrix {
     private final int[] split;
     private final float[] values;
     private final char[] columns;
+    /** Parts for whole-row products (the token step), balanced by their non-zeros. */
+    private final RowSplit rowSplit;
+    /** Parts for the input part alone (scoring windows), balanced by the input non-zeros. */
+    private final RowSplit inputSplit;
+    /** Parts for the recurrent part alone, balanced by the recurrent non-zeros. */
+    private final RowSplit recurrentSplit;
 
     private FusedSparseMatrix(int rows, int inputCols, int hiddenCols, int[] rowStart, int[] split, float[] values,
-            char[] columns) {
+            char[] columns, RowThreads threads) {
         this.rows = rows;
         this.inputCols = inputCols;
         this.hiddenCols = hiddenCols;
@@ -33,6 +39,13 @@ final class FusedSparseMatrix {
         this.split = split;
         this.values = values;
         this.columns = columns;
+        long[] inputBefore = new long[rows + 1];
+        for (int r = 0; r < rows; r++) {
+            inputBefore[r + 1] = inputBefore[r] + split[r] - rowStart[r];
+        }
+        this.rowSplit = RowSplit.compressed(threads, rowStart);
+        this.inputSplit = new RowSplit(threads, rows, r -> inputBefore[r]);
+        this.recurrentSplit = new RowSplit(threads, rows, r -> rowStart[r] - inputBefore[r]);
     }
 
     /** Whether {@code [x; h]} is narrow enough for 16-bit column indices (every character model is). */
@@ -45,7 +58,7 @@ final class FusedSparseMatrix {
      * weight counts), zeros are dropped.
      */
     static FusedSparseMatrix of(float[] input, boolean[] inputKeep, float[] recurrent, boolean[] recurrentKeep,
-            int rows, int inputCols, int hiddenCols) {
+            int rows, int inputCols, int hiddenCols, RowThreads threads) {
         if (!fits(inputCols, hiddenCols) || (long) rows * inputCols != input.length
                 || (long) rows * hiddenCols != recurrent.length) {
             throw new IllegalArgumentException("cannot fuse " + rows + " x " + inputCols + " and " + rows + " x "
@@ -81,7 +94,7 @@ final class FusedSparseMatrix {
             }
             rowStart[r + 1] = k;
         }
-        return new FusedSparseMatrix(rows, inputCols, hiddenCols, rowStart, split, values, columns);
+        return new FusedSparseMatrix(rows, inputCols, hiddenCols, rowStart, split, values, columns, threads);
     }
 
     int rows() {
@@ -104,38 +117,44 @@ final class FusedSparseMatrix {
     /** {@code y += W_ih x + W_hh h} for one vector, {@code xh = [x; h]} ({@code inputCols + hiddenCols} values). */
     void multiplyAdd(float[] xh, float[] y) {
         check(xh, inputCols + hiddenCols, y, 1);
-        final float[] v = values;
-        final char[] col = columns;
-        final int[] start = rowStart;
-        for (int r = 0; r < rows; r++) {
-            y[r] += SparseMatrix.dot(v, col, start[r], start[r + 1], xh);
-        }
+        rowSplit.run(1, (from, to) -> {
+            final float[] v = values;
+            final char[] col = columns;
+            final int[] start = rowStart;
+            for (int r = from; r < to; r++) {
+                y[r] += SparseMatrix.dot(v, col, start[r], start[r + 1], xh);
+            }
+        });
     }
 
     /** {@code y += W_ih x} for {@code batch} interleaved vectors (the layout of {@link MatVec}). */
     void multiplyAddInput(float[] x, float[] y, int batch) {
         check(x, inputCols * batch, y, batch);
-        if (batch == 1) {
-            for (int r = 0; r < rows; r++) {
-                y[r] += SparseMatrix.dot(values, columns, rowStart[r], split[r], x);
+        inputSplit.run(batch, (from, to) -> {
+            if (batch == 1) {
+                for (int r = from; r < to; r++) {
+                    y[r] += SparseMatrix.dot(values, columns, rowStart[r], split[r], x);
+                }
+            } else {
+                for (int r = from; r < to; r++) {
+                    SparseMatrix.addRowBatch(values, columns, rowStart[r], split[r], x, batch, y, r * batch);
+                }
             }
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            SparseMatrix.addRowBatch(values, columns, rowStart[r], split[r], x, batch, y, r * batch);
-        }
+        });
     }
 
     /** {@code y += W_hh h} for one vector held at {@code xh[inputCols ..]} (the first part of xh is not read). */
     void multiplyAddRecurrent(float[] xh, float[] y) {
         check(xh, inputCols + hiddenCols, y, 1);
-        final float[] v = values;
-        final char[] col = columns;
-        final int[] start = rowStart;
-        final int[] mid = split;
-        for (int r = 0; r < rows; r++) {
-            y[r] += SparseMatrix.dot(v, col, mid[r], start[r + 1], xh);
-        }
+        recurrentSplit.run(1, (from, to) -> {
+            final float[] v = values;
+            final char[] col = columns;
+            final int[] start = rowStart;
+            final int[] mid = split;
+            for (int r = from; r < to; r++) {
+                y[r] += SparseMatrix.dot(v, col, mid[r], start[r + 1], xh);
+            }
+        });
     }
 
     private void check(float[] x, long xLength, float[] y, int batch) {

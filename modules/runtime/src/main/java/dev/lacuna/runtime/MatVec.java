@@ -51,6 +51,14 @@ public interface MatVec {
      * @param choice   storage policy
      */
     static MatVec of(float[] rowMajor, boolean[] keep, int rows, int cols, KernelChoice choice) {
+        return of(rowMajor, keep, rows, cols, choice, 1);
+    }
+
+    /**
+     * Prepares a row-major matrix whose products split their rows over up to {@code threads} threads when the
+     * matrix is large enough to gain from it (see {@code RowSplit}); results are the same for every thread count.
+     */
+    static MatVec of(float[] rowMajor, boolean[] keep, int rows, int cols, KernelChoice choice, int threads) {
         if (rows < 0 || cols < 0 || (long) rows * cols != rowMajor.length) {
             throw new IllegalArgumentException(rows + " x " + cols + " does not match " + rowMajor.length
                     + " weights");
@@ -59,7 +67,8 @@ public interface MatVec {
             throw new IllegalArgumentException("mask has " + keep.length + " entries for " + rowMajor.length
                     + " weights");
         }
-        return SparseMatrix.chosen(rowMajor, keep, choice) ? SparseMatrix.of(rowMajor, keep, rows, cols)
-                : DenseMatrix.of(rowMajor, keep, rows, cols);
+        RowThreads helpers = RowThreads.of(threads);
+        return SparseMatrix.chosen(rowMajor, keep, choice) ? SparseMatrix.of(rowMajor, keep, rows, cols, helpers)
+                : DenseMatrix.of(rowMajor, keep, rows, cols, helpers);
     }
 }

@@ -23,8 +23,10 @@ final class OneHotInput {
 
     static OneHotInput of(float[] rowMajor, boolean[] keep, int rows, int cols, KernelChoice choice) {
         if (!SparseMatrix.chosen(rowMajor, keep, choice) || rows > 1 << 16) {
-            // more than 65,536 gate rows would not fit the 16-bit index; such a layer is far beyond a char model
-            return new OneHotInput(cols, DenseMatrix.of(rowMajor, keep, rows, cols), null, null, null);
+            // More than 65,536 gate rows would not fit the 16-bit index (far beyond a character model). A one-hot
+            // product gathers one column: too little work to split over threads.
+            DenseMatrix columns = DenseMatrix.of(rowMajor, keep, rows, cols, RowThreads.of(1));
+            return new OneHotInput(cols, columns, null, null, null);
         }
         int[] start = new int[cols + 1];
         for (int c = 0; c < cols; c++) {

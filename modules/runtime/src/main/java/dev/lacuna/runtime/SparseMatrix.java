@@ -18,17 +18,20 @@ final class SparseMatrix implements MatVec {
     private final char[] narrow;
     /** Column indices when {@code cols > 65536}, else null. */
     private final int[] wide;
+    private final RowSplit split;
 
-    private SparseMatrix(int rows, int cols, int[] rowStart, float[] values, char[] narrow, int[] wide) {
+    private SparseMatrix(int rows, int cols, int[] rowStart, float[] values, char[] narrow, int[] wide,
+            RowThreads threads) {
         this.rows = rows;
         this.cols = cols;
         this.rowStart = rowStart;
         this.values = values;
         this.narrow = narrow;
         this.wide = wide;
+        this.split = RowSplit.compressed(threads, rowStart);
     }
 
-    static SparseMatrix of(float[] rowMajor, boolean[] keep, int rows, int cols) {
+    static SparseMatrix of(float[] rowMajor, boolean[] keep, int rows, int cols, RowThreads threads) {
         int[] rowStart = new int[rows + 1];
         int count = 0;
         for (int r = 0; r < rows; r++) {
@@ -59,7 +62,7 @@ final class SparseMatrix implements MatVec {
                 }
             }
         }
-        return new SparseMatrix(rows, cols, rowStart, values, narrow, wide);
+        return new SparseMatrix(rows, cols, rowStart, values, narrow, wide, threads);
     }
 
     /** Whether {@code choice} stores these weights sparse; see {@link MatVec#SPARSE_BELOW_DENSITY}. */
@@ -113,9 +116,9 @@ final class SparseMatrix implements MatVec {
     public void multiplyAdd(float[] x, float[] y) {
         checkLengths(x, y, 1);
         if (narrow != null) {
-            multiplyNarrow(x, y);
+            split.run(1, (from, to) -> multiplyNarrow(x, y, from, to));
         } else {
-            multiplyWide(x, y);
+            split.run(1, (from, to) -> multiplyWide(x, y, from, to));
         }
     }
 
@@ -125,11 +128,11 @@ final class SparseMatrix implements MatVec {
      * sparse; 1.13x at 1024 x 256). The batch-1 loop is written out separately from {@link #rowDot} so that the
      * index needs no stride arithmetic.
      */
-    private void multiplyNarrow(float[] x, float[] y) {
+    private void multiplyNarrow(float[] x, float[] y, int fromRow, int toRow) {
         final float[] v = values;
         final char[] col = narrow;
         final int[] start = rowStart;
-        for (int r = 0; r < rows; r++) {
+        for (int r = fromRow; r < toRow; r++) {
             int k = start[r];
             final int end = start[r + 1];
             float s0 = 0f;
@@ -232,11 +235,11 @@ final class SparseMatrix implements MatVec {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
-    private void multiplyWide(float[] x, float[] y) {
+    private void multiplyWide(float[] x, float[] y, int fromRow, int toRow) {
         final float[] v = values;
         final int[] col = wide;
         final int[] start = rowStart;
-        for (int r = 0; r < rows; r++) {
+        for (int r = fromRow; r < toRow; r++) {
             int k = start[r];
             final int end = start[r + 1];
             float s0 = 0f;
@@ -260,12 +263,14 @@ final class SparseMatrix implements MatVec {
         }
         checkLengths(x, y, batch);
         if (narrow == null) {
-            multiplyWideBatch(x, y, batch);
+            split.run(batch, (from, to) -> multiplyWideBatch(x, y, batch, from, to));
             return;
         }
-        for (int r = 0; r < rows; r++) {
-            addRowBatch(values, narrow, rowStart[r], rowStart[r + 1], x, batch, y, r * batch);
-        }
+        split.run(batch, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                addRowBatch(values, narrow, rowStart[r], rowStart[r + 1], x, batch, y, r * batch);
+            }
+        });
     }
 
     /**
@@ -329,11 +334,11 @@ final class SparseMatrix implements MatVec {
         }
     }
 
-    private void multiplyWideBatch(float[] x, float[] y, int batch) {
+    private void multiplyWideBatch(float[] x, float[] y, int batch, int fromRow, int toRow) {
         final float[] v = values;
         final int[] col = wide;
         final int[] start = rowStart;
-        for (int r = 0; r < rows; r++) {
+        for (int r = fromRow; r < toRow; r++) {
             for (int lane = 0; lane < batch; lane++) {
                 float s = 0f;
                 for (int k = start[r], end = start[r + 1]; k < end; k++) {

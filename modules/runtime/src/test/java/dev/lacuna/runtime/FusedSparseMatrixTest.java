@@ -54,7 +54,7 @@ class FusedSparseMatrixTest {
             float[] ih = KernelTest.matrix(ROWS, INPUT, density, 1); // every third row empty
             float[] hh = KernelTest.matrix(ROWS, HIDDEN, density, 2);
             boolean[] hhKeep = randomMask(hh.length, 3);
-            FusedSparseMatrix m = FusedSparseMatrix.of(ih, null, hh, hhKeep, ROWS, INPUT, HIDDEN);
+            FusedSparseMatrix m = FusedSparseMatrix.of(ih, null, hh, hhKeep, ROWS, INPUT, HIDDEN, RowThreads.of(1));
             float[] xh = KernelTest.vector(INPUT + HIDDEN, 4);
             String at = "density " + density;
 
@@ -80,7 +80,7 @@ class FusedSparseMatrixTest {
         float[] ih = KernelTest.matrix(ROWS, INPUT, 0.2, 8);
         float[] hh = KernelTest.matrix(ROWS, HIDDEN, 0.2, 9);
         boolean[] ihKeep = randomMask(ih.length, 10);
-        FusedSparseMatrix m = FusedSparseMatrix.of(ih, ihKeep, hh, null, ROWS, INPUT, HIDDEN);
+        FusedSparseMatrix m = FusedSparseMatrix.of(ih, ihKeep, hh, null, ROWS, INPUT, HIDDEN, RowThreads.of(1));
         for (int batch = 2; batch <= 16; batch++) {
             float[] x = KernelTest.vector(INPUT * batch, 20 + batch);
             float[] y = KernelTest.vector(ROWS * batch, 40 + batch);
@@ -104,7 +104,7 @@ class FusedSparseMatrixTest {
         for (float w : hh) {
             kept += w != 0f ? 1 : 0;
         }
-        FusedSparseMatrix m = FusedSparseMatrix.of(ih, ihKeep, hh, null, ROWS, INPUT, HIDDEN);
+        FusedSparseMatrix m = FusedSparseMatrix.of(ih, ihKeep, hh, null, ROWS, INPUT, HIDDEN, RowThreads.of(1));
         assertEquals(kept, m.nonZeros());
         assertEquals(6 * kept + 4L * (ROWS + 1) + 4L * ROWS, m.bytes());
         assertEquals(INPUT, m.inputCols());
@@ -116,8 +116,8 @@ class FusedSparseMatrixTest {
         assertTrue(FusedSparseMatrix.fits(1 << 15, 1 << 15));
         assertFalse(FusedSparseMatrix.fits(1 << 16, 1));
         assertThrows(IllegalArgumentException.class,
-                () -> FusedSparseMatrix.of(new float[10], null, new float[9], null, 3, 3, 3));
-        FusedSparseMatrix m = FusedSparseMatrix.of(new float[6], null, new float[9], null, 3, 2, 3);
+                () -> FusedSparseMatrix.of(new float[10], null, new float[9], null, 3, 3, 3, RowThreads.of(1)));
+        FusedSparseMatrix m = FusedSparseMatrix.of(new float[6], null, new float[9], null, 3, 2, 3, RowThreads.of(1));
         assertThrows(IllegalArgumentException.class, () -> m.multiplyAdd(new float[4], new float[3]));
         assertThrows(IllegalArgumentException.class, () -> m.multiplyAddRecurrent(new float[5], new float[2]));
         assertThrows(IllegalArgumentException.class, () -> m.multiplyAddInput(new float[3], new float[6], 2));

@@ -88,13 +88,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         CompiledModel sparse = CompiledModel.of(m, KernelChoice.AUTO, n);
         CompiledModel dense = CompiledModel.of(m, KernelChoice.DENSE, n);
-        // every contender gets the same threads: a comparison of kernels, not of core counts
-        TrainingOptions.useBlasThreads(n);
+        TrainingOptions.useBlasThreads(n); // ND4J's products get the same threads; ONNX Runtime: see OrtStepper
         List<LatencyBenchmark.Contender> contenders = new ArrayList<>();
         contenders.add(new LatencyBenchmark.Contender(SPARSE, LatencyBenchmark.stepper(sparse)));
         contenders.add(new LatencyBenchmark.Contender(DENSE, LatencyBenchmark.stepper(dense)));
         contenders.add(new LatencyBenchmark.Contender(ND4J, new Nd4jStepper(m)));
-        OrtStepper ort = onnx != null ? new OrtStepper(onnx, n) : null;
+        OrtStepper ort = onnx != null ? new OrtStepper(onnx) : null;
         try {
             if (ort != null) {
                 contenders.add(new LatencyBenchmark.Contender(ORT, ort));
@@ -131,6 +130,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("rounds", rounds);
         r.put("warmup_rounds", warmup);
         r.put("threads", threads.threads());
+        r.put("ort_threads", onnx == null ? null : 1);
         ms.forEach((name, value) -> r.put(name + "_ms", value));
         ms.forEach((name, value) -> r.put(name + "_tokens_per_s", value == null ? null : 1000.0 / value));
         Double s = ms.get(SPARSE);

@@ -27,15 +27,18 @@ final class OrtStepper implements LatencyBenchmark.Stepper, AutoCloseable {
     private final String input;
     private final long[][] token = new long[1][1];
 
-    /** @param threads ONNX Runtime's intra-op threads, as many as the Java runtime is given */
-    OrtStepper(Path file, int threads) {
+    OrtStepper(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(file, "does not exist or is not a file");
         }
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-            options.setIntraOpNumThreads(threads);
+            // One thread. At two, ONNX Runtime ran the demo LSTM's token no faster (0.070-0.084 ms against
+            // 0.076-0.080), and its spinning worker thread took a core from the other contenders for the whole run
+            // (the Java runtime's 2-thread 90% token: 0.031 ms without an ONNX Runtime session, 0.054-0.118 ms
+            // beside one; docs/runtime.md, "Threads"). One thread is its best setting for a token step here.
+            options.setIntraOpNumThreads(1);
             options.setInterOpNumThreads(1);
             session = env.createSession(file.toString(), options);
         } catch (OrtException e) {

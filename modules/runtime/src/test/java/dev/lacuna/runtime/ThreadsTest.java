@@ -29,13 +29,15 @@ class ThreadsTest {
 
     @Test
     void partsAreBalancedByWorkAndSmallProductsStayWhole() {
+        int unit = (int) RowSplit.MIN_WORK_PER_PART;
         int[] rowStart = new int[101];
         for (int r = 0; r < 100; r++) {
-            rowStart[r + 1] = rowStart[r] + (r < 50 ? 1000 : 100); // the first half holds 10/11 of the work
+            // 3.4 units in all, 10/11 of it in the first half of the rows
+            rowStart[r + 1] = rowStart[r] + (int) (3.4 * unit / 55 * (r < 50 ? 1.0 : 0.1));
         }
         RowSplit split = RowSplit.compressed(RowThreads.of(4), rowStart);
-        assertEquals(3, split.parts(1)); // 55,000 non-zeros: 3 parts of at least 16,384, not 4
-        assertEquals(4, split.parts(2));
+        assertEquals(3, split.parts(1)); // each part keeps at least one unit of work
+        assertEquals(4, split.parts(2)); // twice the work, but no more parts than threads
         int[] two = split.bounds(2);
         assertEquals(0, two[0]);
         assertEquals(100, two[2]);
@@ -45,10 +47,10 @@ class ThreadsTest {
             assertTrue(four[p] <= four[p + 1]);
         }
 
-        int[] small = {0, 5000, 10000};
+        int[] small = {0, unit / 2, unit - 1};
         RowSplit whole = RowSplit.compressed(RowThreads.of(4), small);
         assertEquals(1, whole.parts(1));
-        assertEquals(4, whole.parts(7)); // 70,000 non-zero products in a batch of 7 vectors
+        assertEquals(4, whole.parts(7));
         assertEquals(1, RowSplit.compressed(RowThreads.of(1), rowStart).parts(16));
         assertSame(RowThreads.of(3), RowThreads.of(3));
         assertThrows(IllegalArgumentException.class, () -> RowThreads.of(0));

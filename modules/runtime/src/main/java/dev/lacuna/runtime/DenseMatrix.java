@@ -60,6 +60,11 @@ final class DenseMatrix implements MatVec {
         return 4L * rows * cols;
     }
 
+    /** Parts a product of {@code batch} vectors is split into (see {@link RowSplit}). */
+    int parts(int batch) {
+        return split.parts(batch);
+    }
+
     @Override
     public boolean sparse() {
         return false;

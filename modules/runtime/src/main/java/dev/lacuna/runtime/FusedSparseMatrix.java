@@ -109,6 +109,11 @@ final class FusedSparseMatrix {
         return values.length;
     }
 
+    /** Parts a whole-row product is split into (see {@link RowSplit}). */
+    int parts() {
+        return rowSplit.parts(1);
+    }
+
     /** Values and indices (6 bytes per non-zero) plus both row pointers. */
     long bytes() {
         return 6L * values.length + 4L * rowStart.length + 4L * split.length;

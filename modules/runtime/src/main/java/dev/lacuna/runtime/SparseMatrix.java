@@ -107,6 +107,11 @@ final class SparseMatrix implements MatVec {
         return 4L * values.length + index + 4L * rowStart.length;
     }
 
+    /** Parts a product of {@code batch} vectors is split into (see {@link RowSplit}). */
+    int parts(int batch) {
+        return split.parts(batch);
+    }
+
     @Override
     public boolean sparse() {
         return true;

@@ -67,6 +67,8 @@ class ThreadsTest {
         MatVec one = MatVec.of(w, keep, ROWS, COLS, choice, 1);
         for (int threads = 2; threads <= 4; threads++) {
             MatVec many = MatVec.of(w, keep, ROWS, COLS, choice, threads);
+            int parts = many instanceof SparseMatrix sm ? sm.parts(1) : ((DenseMatrix) many).parts(1);
+            assertEquals(threads, parts, "the test matrix is large enough to split " + threads + " ways");
             for (int batch : new int[] {1, 3, 8}) {
                 float[] x = KernelTest.vector(COLS * batch, 10 + batch);
                 float[] expected = KernelTest.vector(ROWS * batch, 20 + batch);
@@ -86,6 +88,7 @@ class ThreadsTest {
         float[] hh = KernelTest.matrix(ROWS, hidden, 0.2, 3);
         FusedSparseMatrix one = FusedSparseMatrix.of(ih, null, hh, null, ROWS, input, hidden, RowThreads.of(1));
         FusedSparseMatrix two = FusedSparseMatrix.of(ih, null, hh, null, ROWS, input, hidden, RowThreads.of(2));
+        assertEquals(2, two.parts());
         float[] xh = KernelTest.vector(input + hidden, 4);
         float[][] ys = {KernelTest.vector(ROWS, 5), KernelTest.vector(ROWS, 5)};
         one.multiplyAdd(xh, ys[0]);

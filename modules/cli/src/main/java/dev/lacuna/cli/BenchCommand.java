@@ -88,11 +88,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         CompiledModel sparse = CompiledModel.of(m, KernelChoice.AUTO, n);
         CompiledModel dense = CompiledModel.of(m, KernelChoice.DENSE, n);
-        TrainingOptions.useBlasThreads(n); // ND4J's products get the same threads; ONNX Runtime: see OrtStepper
         List<LatencyBenchmark.Contender> contenders = new ArrayList<>();
         contenders.add(new LatencyBenchmark.Contender(SPARSE, LatencyBenchmark.stepper(sparse)));
         contenders.add(new LatencyBenchmark.Contender(DENSE, LatencyBenchmark.stepper(dense)));
-        contenders.add(new LatencyBenchmark.Contender(ND4J, new Nd4jStepper(m)));
+        if (TrainingEngine.present()) {
+            TrainingOptions.useBlasThreads(n); // ND4J's products get the same threads; ONNX Runtime: see OrtStepper
+            contenders.add(new LatencyBenchmark.Contender(ND4J, new Nd4jStepper(m)));
+        }
         OrtStepper ort = onnx != null ? new OrtStepper(onnx) : null;
         try {
             if (ort != null) {
@@ -159,7 +161,8 @@ final class BenchCommand implements Callable<Integer> {
             for (String name : List.of(SPARSE, DENSE, ORT, ND4J)) {
                 Double ms = (Double) report.get(name + "_ms");
                 if (ms == null) {
-                    out.printf(Locale.ROOT, "  %-15s  not measured%s%n", name, name.equals(ORT) ? " (give --onnx)" : "");
+                    String why = name.equals(ORT) ? " (give --onnx)" : name.equals(ND4J) ? " (no ND4J in this jar)" : "";
+                    out.printf(Locale.ROOT, "  %-15s  not measured%s%n", name, why);
                 } else {
                     out.printf(Locale.ROOT, "  %-15s  %9.4f ms/token  %10.0f tokens/s%s%n", name, ms, 1000.0 / ms,
                             name.equals(SPARSE) ? "" : String.format(Locale.ROOT, "  (sparse is %.2fx faster)",

@@ -3,6 +3,7 @@ package dev.lacuna.cli;
 import dev.lacuna.core.LacunaException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
+import picocli.CommandLine.ExecutionException;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 
@@ -26,9 +27,31 @@ public final class Main {
 
     /** Installs the one-line error reporting on {@code commandLine}. */
     static CommandLine withErrorHandling(CommandLine commandLine) {
+        commandLine.setExecutionStrategy(Main::runWithoutEngineCrash);
         commandLine.setExecutionExceptionHandler(Main::onExecutionError);
         commandLine.setParameterExceptionHandler(Main::onUsageError);
         return commandLine;
+    }
+
+    /**
+     * Runs the chosen command. In lacuna-lite.jar a command that reaches for ND4J meets a {@link NoClassDefFoundError},
+     * an {@link Error} picocli would let escape as a stack trace; it becomes the usual one-line error instead.
+     */
+    private static int runWithoutEngineCrash(ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (NoClassDefFoundError e) {
+            if (!TrainingEngine.isMissing(e)) {
+                throw e;
+            }
+            ParseResult last = parsed;
+            while (last.hasSubcommand()) {
+                last = last.subcommand();
+            }
+            CommandLine failed = last.commandSpec().commandLine();
+            throw new ExecutionException(failed, "training engine missing",
+                    TrainingEngine.missing(failed.getCommandSpec().qualifiedName(), e));
+        }
     }
 
     private static int onUsageError(ParameterException ex, String[] args) {

@@ -7,7 +7,6 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -58,9 +57,15 @@ public final class AtomicFiles {
         try {
             temp = createTemp(folder, absolute.getFileName().toString());
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
-                body.writeTo(new KeepOpen(buffered));
-                buffered.flush();
+                WritebackStream file = new WritebackStream(channel);
+                try {
+                    OutputStream buffered = new BufferedOutputStream(file, 1 << 16);
+                    body.writeTo(new KeepOpen(buffered));
+                    buffered.flush();
+                } finally {
+                    file.awaitWriteback();
+                }
+                file.checkWriteback();
                 // Force the data before the rename: otherwise a crash can leave the new name with empty content.
                 channel.force(true);
             }

@@ -67,6 +67,24 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aFailureAfterBackgroundWritebackStartedStillCleansUpAndLeavesNoHelper() throws IOException {
+        Path target = dir.resolve("out.bin");
+        Files.writeString(target, "previous");
+        byte[] chunk = new byte[1 << 20];
+        assertThrows(BadFileException.class, () -> AtomicFiles.write(target, out -> {
+            for (long written = 0; written <= 2 * WritebackStream.STRIDE; written += chunk.length) {
+                out.write(chunk);
+            }
+            throw new IOException("disk full");
+        }));
+        assertEquals("previous", Files.readString(target));
+        assertEquals(List.of(target), folderContent());
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("lacuna-writeback") && t.isAlive()), "a writeback helper outlived"
+                + " its file");
+    }
+
+    @Test
     void runtimeFailureIsRethrownUnchangedAfterCleanUp() throws IOException {
         Path target = dir.resolve("out.txt");
         Files.writeString(target, "previous");

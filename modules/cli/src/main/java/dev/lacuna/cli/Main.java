@@ -41,7 +41,8 @@ public final class Main {
         try {
             return new CommandLine.RunLast().execute(parsed);
         } catch (NoClassDefFoundError e) {
-            if (!TrainingEngine.isMissing(e)) {
+            // only when ND4J is absent: in lacuna.jar the same error means its natives failed to load
+            if (TrainingEngine.present() || !TrainingEngine.isMissing(e)) {
                 throw e;
             }
             ParseResult last = parsed;

@@ -161,7 +161,8 @@ final class BenchCommand implements Callable<Integer> {
             for (String name : List.of(SPARSE, DENSE, ORT, ND4J)) {
                 Double ms = (Double) report.get(name + "_ms");
                 if (ms == null) {
-                    String why = name.equals(ORT) ? " (give --onnx)" : name.equals(ND4J) ? " (no ND4J in this jar)" : "";
+                    String why = name.equals(ORT) ? " (give --onnx)"
+                            : name.equals(ND4J) ? " (no ND4J in this jar)" : "";
                     out.printf(Locale.ROOT, "  %-15s  not measured%s%n", name, why);
                 } else {
                     out.printf(Locale.ROOT, "  %-15s  %9.4f ms/token  %10.0f tokens/s%s%n", name, ms, 1000.0 / ms,

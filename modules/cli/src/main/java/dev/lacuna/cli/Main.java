@@ -2,6 +2,7 @@ package dev.lacuna.cli;
 
 import dev.lacuna.core.LacunaException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.ExecutionException;
 import picocli.CommandLine.ParameterException;
@@ -45,11 +46,8 @@ public final class Main {
             if (TrainingEngine.present() || !TrainingEngine.isMissing(e)) {
                 throw e;
             }
-            ParseResult last = parsed;
-            while (last.hasSubcommand()) {
-                last = last.subcommand();
-            }
-            CommandLine failed = last.commandSpec().commandLine();
+            List<CommandLine> chain = parsed.asCommandLineList();
+            CommandLine failed = chain.get(chain.size() - 1);
             throw new ExecutionException(failed, "training engine missing",
                     TrainingEngine.missing(failed.getCommandSpec().qualifiedName(), e));
         }
